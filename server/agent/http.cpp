@@ -1,0 +1,614 @@
+// HTTP/1.1 sessions of the agent (Boost.Beast over a unix socket): routing, Connect unary and
+// server-streaming framing, streamed request bodies, access-token and user checks.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <deque>
+#include <sstream>
+
+#include "agent/agent.hpp"
+#include "util/encoding.hpp"
+
+namespace agent {
+
+namespace connect = e2b::connect;
+using Socket = net::local::stream_protocol::socket;
+
+namespace {
+
+constexpr size_t kMaxRpcBody = 32u << 20;
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::multimap<std::string, std::string> parse_query(std::string_view q) {
+    std::multimap<std::string, std::string> out;
+    while (!q.empty()) {
+        size_t amp = q.find('&');
+        std::string_view kv = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+        if (kv.empty()) continue;
+        size_t eq = kv.find('=');
+        auto k = e2b::url_decode(kv.substr(0, eq));
+        auto v = e2b::url_decode(eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
+        if (k && v) out.emplace(*k, *v);
+    }
+    return out;
+}
+
+class Session;
+
+class StreamImpl : public ServerStream, public std::enable_shared_from_this<StreamImpl> {
+public:
+    explicit StreamImpl(std::shared_ptr<Session> s) : session_(std::move(s)) {}
+    void send(const cJSON* msg) override;
+    void finish(const RpcError* err) override;
+    bool finished() const override { return finished_; }
+    void on_close(std::function<void(Code)> cb) override { on_close_ = std::move(cb); }
+    void set_keepalive(Json msg) override;
+
+    // Called by the session.
+    void closed_by_peer() { close_with(Code::kCanceled); }
+    void start_timers(int64_t timeout_ms, int keepalive_s);
+
+private:
+    void close_with(Code reason);
+    void arm_keepalive();
+
+    std::shared_ptr<Session> session_;
+    bool finished_ = false;
+    std::function<void(Code)> on_close_;
+    Json keepalive_msg_;
+    int keepalive_s_ = 90;
+    std::unique_ptr<net::steady_timer> keepalive_timer_, deadline_timer_;
+};
+
+class Session : public std::enable_shared_from_this<Session>, public HttpExchange {
+public:
+    Session(Agent& a, Socket sock) : agent_(a), sock_(std::move(sock)) {}
+
+    void start() { read_header(); }
+
+    // HttpExchange
+    const http::request_header<>& headers() const override {
+        if (bp_) return bp_->get();
+        return hp_->get();
+    }
+    const std::string& path() const override { return path_; }
+    const std::multimap<std::string, std::string>& query() const override { return query_; }
+    void read_body(std::function<bool(std::string_view)> on_data,
+                   std::function<void(beast::error_code)> on_done) override;
+    void respond(http::status st, std::string content_type, std::string body,
+                 std::vector<std::pair<std::string, std::string>> extra) override;
+    void respond_fd(http::status st, int fd, uint64_t size, std::string content_type,
+                    std::vector<std::pair<std::string, std::string>> extra) override;
+
+    // Streaming output (used by StreamImpl).
+    void stream_write(std::string data, bool last);
+    bool peer_gone() const { return peer_gone_; }
+    net::any_io_executor executor() { return sock_.get_executor(); }
+
+private:
+    void read_header();
+    void dispatch();
+    void read_full_body(std::function<void(std::string)> then);
+    void pump_body();
+    void handle_unary(const UnaryHandler& h, std::string body);
+    void handle_stream(const StreamHandler& h, std::string body);
+    bool resolve_user(User* out, RpcError* err);
+    void finish_exchange();
+    void flush_stream();
+    void watch_peer();
+    void close();
+
+    Agent& agent_;
+    Socket sock_;
+    beast::flat_buffer buf_;
+    std::optional<http::request_parser<http::empty_body>> hp_;
+    std::optional<http::request_parser<http::buffer_body>> bp_;
+    std::string path_;
+    std::multimap<std::string, std::string> query_;
+    bool keep_alive_ = true;
+    bool responded_ = false;
+    bool body_started_ = false;
+    bool body_abandoned_ = false;
+
+    // streamed body
+    char chunk_[64 * 1024];
+    std::function<bool(std::string_view)> on_data_;
+    std::function<void(beast::error_code)> on_done_;
+
+    // streaming response
+    std::shared_ptr<StreamImpl> stream_;
+    std::deque<std::string> out_q_;
+    bool writing_ = false;
+    bool last_queued_ = false;
+    bool peer_gone_ = false;
+    char peek_[1];
+};
+
+void Session::read_header() {
+    hp_.emplace();
+    hp_->header_limit(64 * 1024);
+    bp_.reset();
+    responded_ = false;
+    body_started_ = false;
+    body_abandoned_ = false;
+    stream_.reset();
+    auto self = shared_from_this();
+    http::async_read_header(sock_, buf_, *hp_, [self](beast::error_code ec, size_t) {
+        if (ec) return self->close();
+        self->dispatch();
+    });
+}
+
+void Session::dispatch() {
+    auto& req = hp_->get();
+    keep_alive_ = req.keep_alive();
+    std::string target(req.target());
+    size_t qpos = target.find('?');
+    path_ = target.substr(0, qpos);
+    query_ = qpos == std::string::npos ? std::multimap<std::string, std::string>{}
+                                       : parse_query(std::string_view(target).substr(qpos + 1));
+
+    // envd: every route but /health and /files needs the access token when one is set.
+    const auto& token = agent_.config().access_token;
+    if (!token.empty() && path_ != "/health" && path_ != "/files") {
+        auto it = req.find("X-Access-Token");
+        if (it == req.end() || !e2b::secure_equal(std::string(it->value()), token)) {
+            respond_error(http::status::unauthorized,
+                          "unauthorized access, please provide a valid access token or method signing if supported");
+            return;
+        }
+    }
+
+    std::string method(req.method_string());
+    if (method == "POST") {
+        if (auto* h = agent_.find_unary(path_)) {
+            auto self = shared_from_this();
+            read_full_body([self, h](std::string body) { self->handle_unary(*h, std::move(body)); });
+            return;
+        }
+        if (auto* h = agent_.find_stream(path_)) {
+            auto self = shared_from_this();
+            read_full_body([self, h](std::string body) { self->handle_stream(*h, std::move(body)); });
+            return;
+        }
+    }
+    if (auto* h = agent_.find_http(method, path_)) return (*h)(shared_from_this());
+    if (auto* h = agent_.find_http("", path_)) return (*h)(shared_from_this());
+    if (path_.rfind("/process.Process/", 0) == 0 || path_.rfind("/filesystem.Filesystem/", 0) == 0) {
+        respond(http::status::not_found, "application/json",
+                connect::error_json(Code::kUnimplemented, path_ + " is not implemented"), {});
+        return;
+    }
+    respond_error(http::status::not_found, "no route for " + method + " " + path_);
+}
+
+void Session::read_body(std::function<bool(std::string_view)> on_data,
+                        std::function<void(beast::error_code)> on_done) {
+    body_started_ = true;
+    on_data_ = std::move(on_data);
+    on_done_ = std::move(on_done);
+    bp_.emplace(std::move(*hp_));
+    bp_->body_limit(boost::none);  // the handler decides how much it accepts
+    if (bp_->is_done()) {
+        auto done = std::move(on_done_);
+        return done({});
+    }
+    pump_body();
+}
+
+void Session::pump_body() {
+    bp_->get().body().data = chunk_;
+    bp_->get().body().size = sizeof chunk_;
+    auto self = shared_from_this();
+    http::async_read(sock_, buf_, *bp_, [self](beast::error_code ec, size_t) {
+        if (ec == http::error::need_buffer) ec = {};
+        size_t n = sizeof self->chunk_ - self->bp_->get().body().size;
+        if (!ec && n > 0 && !self->on_data_(std::string_view(self->chunk_, n))) {
+            self->body_abandoned_ = true;
+            self->keep_alive_ = false;
+            auto done = std::move(self->on_done_);
+            return done({});
+        }
+        if (ec) {
+            self->keep_alive_ = false;
+            auto done = std::move(self->on_done_);
+            return done(ec);
+        }
+        if (self->bp_->is_done()) {
+            auto done = std::move(self->on_done_);
+            return done({});
+        }
+        self->pump_body();
+    });
+}
+
+void Session::read_full_body(std::function<void(std::string)> then) {
+    auto body = std::make_shared<std::string>();
+    auto self = shared_from_this();
+    read_body(
+        [body, self](std::string_view piece) {
+            if (body->size() + piece.size() > kMaxRpcBody) return false;
+            body->append(piece.data(), piece.size());
+            return true;
+        },
+        [body, self, then = std::move(then)](beast::error_code ec) {
+            if (ec) return self->close();
+            if (self->body_abandoned_) {
+                self->respond(http::status::payload_too_large, "application/json",
+                              connect::error_json(Code::kResourceExhausted, "request body too large"), {});
+                return;
+            }
+            then(std::move(*body));
+        });
+}
+
+bool Session::resolve_user(User* out, RpcError* err) {
+    std::string name = agent_.config().default_user;
+    auto& req = headers();
+    auto it = req.find(http::field::authorization);
+    if (it != req.end()) {
+        std::string v(it->value());
+        if (v.size() > 6 && lower(v.substr(0, 6)) == "basic ") {
+            auto dec = e2b::base64_decode(v.substr(6));
+            if (!dec) {
+                *err = {Code::kUnauthenticated, "invalid authorization header"};
+                return false;
+            }
+            name = dec->substr(0, dec->find(':'));
+        }
+    }
+    auto u = lookup_user(name);
+    if (!u) {
+        *err = {Code::kUnauthenticated, "invalid username: '" + name + "'"};
+        return false;
+    }
+    *out = std::move(*u);
+    return true;
+}
+
+void Session::handle_unary(const UnaryHandler& h, std::string body) {
+    auto reply_err = [&](const RpcError& e) {
+        respond(static_cast<http::status>(connect::code_http_status(e.code)), "application/json",
+                connect::error_json(e.code, e.message), {});
+    };
+    User user;
+    RpcError err;
+    if (!resolve_user(&user, &err)) return reply_err(err);
+    Json req = e2b::json_parse(body.empty() ? std::string_view("{}") : std::string_view(body));
+    if (!req || !cJSON_IsObject(req.get()))
+        return reply_err({Code::kInvalidArgument, "request body is not a JSON object"});
+    RpcContext ctx{agent_, headers(), std::move(user)};
+    Json res;
+    try {
+        res = h(ctx, req.get());
+    } catch (const RpcError& e) {
+        return reply_err(e);
+    } catch (const std::exception& e) {
+        return reply_err({Code::kInternal, e.what()});
+    }
+    respond(http::status::ok, "application/json", res ? e2b::json_print(res.get()) : "{}", {});
+}
+
+void Session::handle_stream(const StreamHandler& h, std::string body) {
+    auto& req = headers();
+    int64_t timeout_ms = 0;
+    if (auto it = req.find("Connect-Timeout-Ms"); it != req.end()) {
+        try {
+            timeout_ms = std::stoll(std::string(it->value()));
+        } catch (...) {
+        }
+    }
+    int keepalive_s = 90;
+    if (auto it = req.find("Keepalive-Ping-Interval"); it != req.end()) {
+        try {
+            int k = std::stoi(std::string(it->value()));
+            if (k > 0) keepalive_s = k;
+        } catch (...) {
+        }
+    }
+
+    // Streams always answer 200; errors travel in the end-of-stream envelope.
+    http::response<http::empty_body> res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "application/connect+json");
+    res.chunked(true);
+    res.keep_alive(keep_alive_);
+    std::ostringstream hdr;
+    hdr << res.base();
+    stream_ = std::make_shared<StreamImpl>(shared_from_this());
+    out_q_.push_back(hdr.str());
+    flush_stream();
+    watch_peer();
+
+    auto st = stream_;
+    auto fail = [&](Code c, const std::string& m) {
+        RpcError e{c, m};
+        st->finish(&e);
+    };
+    // Envelope: flags + length + JSON.
+    e2b::connect::EnvelopeReader rd(kMaxRpcBody);
+    rd.feed(body);
+    e2b::connect::Envelope env;
+    if (rd.next(&env) != e2b::connect::EnvelopeReader::Status::kMessage)
+        return fail(Code::kInvalidArgument, "request is not a Connect envelope");
+    if (env.flags & connect::kFlagCompressed) return fail(Code::kInternal, "compressed messages are not supported");
+    Json msg = e2b::json_parse(env.payload.empty() ? std::string_view("{}") : std::string_view(env.payload));
+    if (!msg || !cJSON_IsObject(msg.get())) return fail(Code::kInvalidArgument, "request message is not a JSON object");
+    User user;
+    RpcError err;
+    if (!resolve_user(&user, &err)) return st->finish(&err);
+    RpcContext ctx{agent_, req, std::move(user), timeout_ms, keepalive_s};
+    st->start_timers(timeout_ms, keepalive_s);
+    try {
+        h(ctx, msg.get(), st);
+    } catch (const RpcError& e) {
+        st->finish(&e);
+    } catch (const std::exception& e) {
+        fail(Code::kInternal, e.what());
+    }
+}
+
+void Session::watch_peer() {
+    // The client sends nothing while a stream is open; a completed read means it went away.
+    auto self = shared_from_this();
+    sock_.async_read_some(net::buffer(peek_), [self](beast::error_code ec, size_t n) {
+        if (!self->stream_ || self->stream_->finished()) return;
+        if (ec) {
+            self->peer_gone_ = true;
+            self->stream_->closed_by_peer();
+            return;
+        }
+        self->buf_.commit(net::buffer_copy(self->buf_.prepare(n), net::buffer(self->peek_, n)));
+        self->watch_peer();
+    });
+}
+
+void Session::stream_write(std::string data, bool last) {
+    if (peer_gone_ || last_queued_) return;
+    out_q_.push_back(std::move(data));
+    if (last) last_queued_ = true;
+    flush_stream();
+}
+
+void Session::flush_stream() {
+    if (writing_ || out_q_.empty()) return;
+    writing_ = true;
+    auto self = shared_from_this();
+    net::async_write(sock_, net::buffer(out_q_.front()), [self](beast::error_code ec, size_t) {
+        self->writing_ = false;
+        self->out_q_.pop_front();
+        if (ec) {
+            self->peer_gone_ = true;
+            self->out_q_.clear();
+            if (self->stream_) self->stream_->closed_by_peer();
+            return self->close();
+        }
+        if (!self->out_q_.empty()) return self->flush_stream();
+        if (self->last_queued_) {
+            self->last_queued_ = false;
+            self->finish_exchange();
+        }
+    });
+}
+
+void Session::respond(http::status st, std::string content_type, std::string body,
+                      std::vector<std::pair<std::string, std::string>> extra) {
+    if (responded_) return;
+    responded_ = true;
+    auto res = std::make_shared<http::response<http::string_body>>(st, headers().version());
+    if (!content_type.empty()) res->set(http::field::content_type, content_type);
+    for (auto& [k, v] : extra) res->set(k, v);
+    res->body() = std::move(body);
+    // A request whose body we did not read fully cannot be followed by another on this connection.
+    if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    auto self = shared_from_this();
+    http::async_write(sock_, *res, [self, res](beast::error_code ec, size_t) {
+        if (ec) return self->close();
+        self->finish_exchange();
+    });
+}
+
+void Session::respond_fd(http::status st, int fd, uint64_t size, std::string content_type,
+                         std::vector<std::pair<std::string, std::string>> extra) {
+    if (responded_) {
+        ::close(fd);
+        return;
+    }
+    responded_ = true;
+    auto res = std::make_shared<http::response<http::file_body>>(st, headers().version());
+    beast::error_code ec;
+    res->body().file().native_handle(fd);
+    res->body().reset(std::move(res->body().file()), ec);
+    if (!content_type.empty()) res->set(http::field::content_type, content_type);
+    for (auto& [k, v] : extra) res->set(k, v);
+    if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
+    res->keep_alive(keep_alive_);
+    res->content_length(size);
+    auto self = shared_from_this();
+    http::async_write(sock_, *res, [self, res](beast::error_code ec, size_t) {
+        if (ec) return self->close();
+        self->finish_exchange();
+    });
+}
+
+void Session::finish_exchange() {
+    stream_.reset();
+    if (!keep_alive_) return close();
+    read_header();
+}
+
+void Session::close() {
+    beast::error_code ec;
+    sock_.shutdown(Socket::shutdown_both, ec);
+    sock_.close(ec);
+    if (stream_) {
+        auto s = stream_;
+        stream_.reset();
+        s->closed_by_peer();
+    }
+}
+
+// ---- StreamImpl ----
+
+void StreamImpl::send(const cJSON* msg) {
+    if (finished_ || session_->peer_gone()) return;
+    std::string env = connect::envelope(e2b::json_print(msg));
+    char sz[20];
+    snprintf(sz, sizeof sz, "%zx\r\n", env.size());
+    session_->stream_write(std::string(sz) + env + "\r\n", false);
+    arm_keepalive();
+}
+
+void StreamImpl::finish(const RpcError* err) {
+    if (finished_) return;
+    finished_ = true;
+    if (keepalive_timer_) keepalive_timer_->cancel();
+    if (deadline_timer_) deadline_timer_->cancel();
+    std::string env = connect::envelope(
+        connect::end_stream_json(err ? &err->code : nullptr, err ? err->message : ""), connect::kFlagEndStream);
+    char sz[20];
+    snprintf(sz, sizeof sz, "%zx\r\n", env.size());
+    session_->stream_write(std::string(sz) + env + "\r\n0\r\n\r\n", true);
+}
+
+void StreamImpl::set_keepalive(Json msg) { keepalive_msg_ = std::move(msg); }
+
+void StreamImpl::start_timers(int64_t timeout_ms, int keepalive_s) {
+    keepalive_s_ = keepalive_s;
+    if (timeout_ms > 0) {
+        deadline_timer_ = std::make_unique<net::steady_timer>(session_->executor());
+        deadline_timer_->expires_after(std::chrono::milliseconds(timeout_ms));
+        std::weak_ptr<StreamImpl> weak = std::static_pointer_cast<StreamImpl>(shared_from_this());
+        deadline_timer_->async_wait([weak](beast::error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self || self->finished_) return;
+            self->close_with(Code::kDeadlineExceeded);
+        });
+    }
+    arm_keepalive();
+}
+
+void StreamImpl::arm_keepalive() {
+    if (finished_) return;
+    if (!keepalive_timer_) keepalive_timer_ = std::make_unique<net::steady_timer>(session_->executor());
+    keepalive_timer_->expires_after(std::chrono::seconds(keepalive_s_));
+    std::weak_ptr<StreamImpl> weak = std::static_pointer_cast<StreamImpl>(shared_from_this());
+    keepalive_timer_->async_wait([weak](beast::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->finished_) return;
+        if (self->keepalive_msg_) self->send(self->keepalive_msg_.get());  // re-arms
+        else self->arm_keepalive();
+    });
+}
+
+void StreamImpl::close_with(Code reason) {
+    if (finished_) return;
+    auto cb = std::move(on_close_);
+    on_close_ = nullptr;
+    if (cb) cb(reason);
+    if (reason == Code::kDeadlineExceeded) {
+        RpcError e{Code::kDeadlineExceeded, "the operation timed out"};
+        finish(&e);
+    } else {
+        finished_ = true;
+        if (keepalive_timer_) keepalive_timer_->cancel();
+        if (deadline_timer_) deadline_timer_->cancel();
+    }
+}
+
+}  // namespace
+
+// ---- Agent ----
+
+std::optional<std::string> HttpExchange::query_param(const std::string& key) const {
+    auto it = query().find(key);
+    if (it == query().end()) return std::nullopt;
+    return it->second;
+}
+
+void HttpExchange::respond_error(http::status st, const std::string& message) {
+    Json o = e2b::json_object();
+    e2b::json_set_int(o.get(), "code", static_cast<int>(st));
+    e2b::json_set_str(o.get(), "message", message);
+    respond(st, "application/json", e2b::json_print(o.get()));
+}
+
+void HttpExchange::respond_json(http::status st, const cJSON* body) {
+    respond(st, "application/json", e2b::json_print(body));
+}
+
+Agent::Agent(net::io_context& io, Config cfg) : io_(io), cfg_(std::move(cfg)), sigchld_(io, SIGCHLD) {
+    watch_children();
+}
+
+void Agent::watch_children() {
+    sigchld_.async_wait([this](beast::error_code ec, int) {
+        if (ec) return;
+        for (;;) {
+            int status = 0;
+            pid_t pid = ::waitpid(-1, &status, WNOHANG);
+            if (pid <= 0) break;
+            auto it = child_cb_.find(pid);
+            if (it != child_cb_.end()) {
+                auto cb = std::move(it->second);
+                child_cb_.erase(it);
+                cb(status);
+            }
+        }
+        watch_children();
+    });
+}
+
+void Agent::listen(const std::string& socket_path) {
+    ::unlink(socket_path.c_str());
+    acceptor_.emplace(io_);
+    net::local::stream_protocol::endpoint ep(socket_path);
+    acceptor_->open(ep.protocol());
+    acceptor_->bind(ep);
+    ::chmod(socket_path.c_str(), 0600);
+    acceptor_->listen(net::socket_base::max_listen_connections);
+    accept();
+}
+
+void Agent::accept() {
+    acceptor_->async_accept([this](beast::error_code ec, Socket sock) {
+        if (!ec) std::make_shared<Session>(*this, std::move(sock))->start();
+        accept();
+    });
+}
+
+const UnaryHandler* Agent::find_unary(const std::string& p) const {
+    auto it = unary_.find(p);
+    return it == unary_.end() ? nullptr : &it->second;
+}
+const StreamHandler* Agent::find_stream(const std::string& p) const {
+    auto it = stream_.find(p);
+    return it == stream_.end() ? nullptr : &it->second;
+}
+const HttpHandler* Agent::find_http(const std::string& method, const std::string& p) const {
+    auto it = http_.find(method + " " + p);
+    return it == http_.end() ? nullptr : &it->second;
+}
+
+std::map<std::string, std::string> Agent::process_env(const User& u,
+                                                      const std::map<std::string, std::string>& extra) const {
+    std::map<std::string, std::string> env{
+        {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"HOME", u.home},
+        {"USER", u.name},
+        {"LOGNAME", u.name},
+    };
+    for (auto& [k, v] : cfg_.env_vars) env[k] = v;
+    for (auto& [k, v] : extra) env[k] = v;
+    return env;
+}
+
+}  // namespace agent
