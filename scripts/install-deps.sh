@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PKGS=(
   build-essential cmake ninja-build pkg-config git
-  libboost-dev            # Boost.Beast/Asio (header-only) for e2b-local and its agent
+  libboost-dev libboost-coroutine-dev  # Boost.Beast/Asio (+ stackful coroutines for the proxy)
   libcjson-dev            # JSON everywhere
   libssl-dev              # SHA-256 for presigned /files URLs, TLS for libcurl
   zlib1g-dev              # gzip on /files
@@ -13,7 +13,7 @@ APT_PKGS=(
   libcap-dev              # capability handling in the agent
   bubblewrap              # namespaces for each sandbox
   slirp4netns             # user-mode networking for sandboxes with internet access
-  util-linux procps iproute2 psmisc
+  util-linux procps iproute2 psmisc socat
   libcurl4-openssl-dev libwebsockets-dev libcmocka-dev libarchive-dev
   python3 python3-venv python3-pip
   nodejs npm

@@ -25,21 +25,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::multimap<std::string, std::string> parse_query(std::string_view q) {
-    std::multimap<std::string, std::string> out;
-    while (!q.empty()) {
-        size_t amp = q.find('&');
-        std::string_view kv = q.substr(0, amp);
-        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-        if (kv.empty()) continue;
-        size_t eq = kv.find('=');
-        auto k = e2b::url_decode(kv.substr(0, eq));
-        auto v = e2b::url_decode(eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
-        if (k && v) out.emplace(*k, *v);
-    }
-    return out;
-}
-
 class Session;
 
 class StreamImpl : public ServerStream, public std::enable_shared_from_this<StreamImpl> {
@@ -153,7 +138,7 @@ void Session::dispatch() {
     size_t qpos = target.find('?');
     path_ = target.substr(0, qpos);
     query_ = qpos == std::string::npos ? std::multimap<std::string, std::string>{}
-                                       : parse_query(std::string_view(target).substr(qpos + 1));
+                                       : e2b::parse_query(std::string_view(target).substr(qpos + 1));
 
     // envd: every route but /health and /files needs the access token when one is set.
     const auto& token = agent_.config().access_token;

@@ -108,6 +108,21 @@ std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
     return out;
 }
 
+std::multimap<std::string, std::string> parse_query(std::string_view q) {
+    std::multimap<std::string, std::string> out;
+    while (!q.empty()) {
+        size_t amp = q.find('&');
+        std::string_view kv = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+        if (kv.empty()) continue;
+        size_t eq = kv.find('=');
+        auto k = url_decode(kv.substr(0, eq));
+        auto v = url_decode(eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
+        if (k && v) out.emplace(*k, *v);
+    }
+    return out;
+}
+
 std::string hex_encode(std::string_view bytes) {
     static const char hex[] = "0123456789abcdef";
     std::string out;

@@ -1,6 +1,7 @@
 // Byte encodings used on the wire: base64 (proto3 bytes), URL percent-coding, hex, SHA-256.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 std::string url_encode(std::string_view s);           // RFC 3986 unreserved kept
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space = true);
+
+// "a=1&b=x%20y" → {a:1, b:"x y"}; pairs that fail to decode are dropped.
+std::multimap<std::string, std::string> parse_query(std::string_view q);
 
 std::string hex_encode(std::string_view bytes);
 std::string random_hex(size_t nbytes);                 // from the kernel CSPRNG

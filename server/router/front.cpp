@@ -1,0 +1,437 @@
+#include "router/front.hpp"
+
+#include <sys/socket.h>
+
+#include <sstream>
+
+#include "util/encoding.hpp"
+#include "util/json.hpp"
+
+namespace e2blocal {
+
+namespace {
+
+using e2b::Json;
+constexpr size_t kRelayChunk = 64 * 1024;
+constexpr size_t kMaxApiBody = 1 << 20;
+
+bool is_hop_by_hop(beast::string_view name) {
+    static const char* hop[] = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                                "upgrade", "transfer-encoding", "content-length", "expect"};
+    for (auto* h : hop)
+        if (beast::iequals(name, h)) return true;
+    return false;
+}
+
+std::string header_value(const http::request_header<>& h, const char* name) {
+    auto it = h.find(name);
+    return it == h.end() ? std::string() : std::string(it->value());
+}
+
+template <class Header>
+std::string serialize(const Header& h) {
+    std::ostringstream os;
+    os << h;
+    return os.str();
+}
+
+template <class Stream>
+bool write_all(Stream& s, std::initializer_list<net::const_buffer> bufs, Yield y) {
+    beast::error_code ec;
+    net::async_write(s, std::vector<net::const_buffer>(bufs), y[ec]);
+    return !ec;
+}
+
+// Writes one piece of body, chunk-framed when `chunked`.
+template <class Stream>
+bool write_piece(Stream& s, bool chunked, const char* data, size_t n, Yield y) {
+    if (!chunked) return write_all(s, {net::buffer(data, n)}, y);
+    char hdr[24];
+    int hl = snprintf(hdr, sizeof hdr, "%zx\r\n", n);
+    return write_all(s, {net::buffer(hdr, static_cast<size_t>(hl)), net::buffer(data, n), net::buffer("\r\n", 2)}, y);
+}
+
+bool write_simple(tcp::socket& s, unsigned version, int status, const std::string& body,
+                  const std::vector<std::pair<std::string, std::string>>& headers, bool keep_alive, Yield y) {
+    http::response<http::string_body> res{static_cast<http::status>(status), version};
+    if (!body.empty()) res.set(http::field::content_type, "application/json");
+    for (auto& [k, v] : headers) res.set(k, v);
+    res.body() = body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    beast::error_code ec;
+    http::async_write(s, res, y[ec]);
+    return !ec && keep_alive;
+}
+
+std::string sandbox_502(const std::string& id, const char* message, int port = 0) {
+    Json j = e2b::json_object();
+    e2b::json_set_str(j.get(), "sandboxId", id);
+    e2b::json_set_str(j.get(), "message", message);
+    if (port) e2b::json_set_int(j.get(), "port", port);
+    e2b::json_set_int(j.get(), "code", 502);
+    return e2b::json_print(j.get());
+}
+
+bool expects_continue(const http::request_header<>& h) {
+    auto it = h.find(http::field::expect);
+    return it != h.end() && beast::iequals(it->value(), "100-continue");
+}
+
+// Copies raw bytes one way until EOF or error (WebSocket and other upgraded connections).
+template <class From, class To>
+void pump(From& from, To& to, Yield y) {
+    std::vector<char> buf(kRelayChunk);
+    beast::error_code ec;
+    for (;;) {
+        size_t n = from.async_read_some(net::buffer(buf), y[ec]);
+        if (ec) break;
+        net::async_write(to, net::buffer(buf.data(), n), y[ec]);
+        if (ec) break;
+    }
+    beast::error_code ig;
+    from.close(ig);
+    to.close(ig);
+}
+
+// Relays one request/response exchange between the client and an upstream stream (the agent's
+// unix socket or a TCP port in the sandbox). Returns whether the client connection may be reused.
+template <class Up>
+bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
+           http::request_parser<http::empty_body>& hp, Up& up, bool& cut, Yield y) {
+    const auto& req = hp.get();
+    const unsigned version = req.version();
+    const bool head = req.method() == http::verb::head;
+    const bool upgrade = req.find(http::field::upgrade) != req.end();
+    bool keep = req.keep_alive() && !upgrade;
+    beast::error_code ec;
+
+    // Upstream request header: same method/target/fields minus hop-by-hop ones.
+    http::request<http::empty_body> ureq;
+    ureq.method_string(req.method_string());
+    ureq.target(req.target());
+    ureq.version(11);
+    for (auto& f : req)
+        if (!is_hop_by_hop(f.name_string())) ureq.insert(f.name_string(), f.value());
+    const bool has_body = !hp.is_done();
+    const bool req_chunked = req.chunked();
+    if (has_body) {
+        if (req_chunked) ureq.set(http::field::transfer_encoding, "chunked");
+        else if (auto cl = hp.content_length()) ureq.content_length(*cl);
+    }
+    if (upgrade) {
+        ureq.set(http::field::connection, "Upgrade");
+        ureq.set(http::field::upgrade, req[http::field::upgrade]);
+    } else {
+        ureq.set(http::field::connection, "close");
+    }
+    if (expects_continue(req) && !write_all(client, {net::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25)}, y)) return false;
+    std::string uhdr = serialize(ureq.base());
+    if (!write_all(up, {net::buffer(uhdr)}, y)) return false;
+
+    // Client side: stream the request body upstream, then watch for the client going away
+    // (it sends nothing while a response streams; EOF means it disconnected).
+    std::optional<http::request_parser<http::buffer_body>> bp;
+    bool client_done = false, client_failed = false, client_gone = false, resp_done = false;
+    net::steady_timer client_wait(io, net::steady_timer::time_point::max());
+    net::spawn(y, [&](Yield y2) {
+        beast::error_code e;
+        if (has_body) {
+            bp.emplace(std::move(hp));
+            bp->body_limit(boost::none);
+            std::vector<char> buf(kRelayChunk);
+            while (!bp->is_done()) {
+                bp->get().body().data = buf.data();
+                bp->get().body().size = buf.size();
+                http::async_read(client, cbuf, *bp, y2[e]);
+                if (e == http::error::need_buffer) e = {};
+                if (e) {
+                    client_failed = true;
+                    break;
+                }
+                size_t n = buf.size() - bp->get().body().size;
+                if (n && !write_piece(up, req_chunked, buf.data(), n, y2)) {
+                    client_failed = true;
+                    break;
+                }
+            }
+            if (!client_failed && req_chunked && !write_all(up, {net::buffer("0\r\n\r\n", 5)}, y2)) client_failed = true;
+        }
+        if (!client_failed && !resp_done && !upgrade && cbuf.size() == 0) {
+            size_t n = client.async_read_some(cbuf.prepare(4096), y2[e]);
+            if (!e) {
+                cbuf.commit(n);  // a pipelined request: keep its bytes
+            } else if (!resp_done) {
+                client_gone = true;
+                beast::error_code ig;
+                up.close(ig);  // lets the agent see the cancellation
+            }
+        }
+        client_done = true;
+        client_wait.cancel();
+    });
+    auto finish_client_side = [&] {
+        resp_done = true;
+        if (!client_done) {
+            if (bp && !bp->is_done()) keep = false;  // unread body: the connection cannot be reused
+            beast::error_code ig;
+            client.cancel(ig);
+            while (!client_done) client_wait.async_wait(y[ig]);
+        }
+        if (client_failed || client_gone) keep = false;
+    };
+
+    // Response: header, then body pieces flushed as they arrive.
+    beast::flat_buffer ubuf;
+    http::response_parser<http::buffer_body> rp;
+    rp.body_limit(boost::none);
+    rp.header_limit(64 * 1024);
+    if (head) rp.skip(true);
+    http::async_read_header(up, ubuf, rp, y[ec]);
+    if (ec) {
+        finish_client_side();
+        if (cut || client_gone) return false;
+        return write_simple(client, version, 502,
+                            "{\"code\":502,\"message\":\"the sandbox closed the connection before answering\"}", {},
+                            keep, y);
+    }
+    auto& ures = rp.get();
+
+    if (ures.result() == http::status::switching_protocols) {
+        http::response<http::empty_body> cres;
+        cres.result(ures.result_int());
+        cres.version(version);
+        for (auto& f : ures) cres.insert(f.name_string(), f.value());
+        finish_client_side();
+        std::string h = serialize(cres.base());
+        if (!write_all(client, {net::buffer(h)}, y)) return false;
+        if (ubuf.size() && !write_all(client, {ubuf.data()}, y)) return false;
+        if (cbuf.size() && !write_all(up, {cbuf.data()}, y)) return false;
+        bool other_done = false;
+        net::steady_timer wait(io, net::steady_timer::time_point::max());
+        net::spawn(y, [&](Yield y2) {
+            pump(client, up, y2);
+            other_done = true;
+            wait.cancel();
+        });
+        pump(up, client, y);
+        beast::error_code ig;
+        while (!other_done) wait.async_wait(y[ig]);
+        return false;
+    }
+
+    http::response<http::empty_body> cres;
+    cres.result(ures.result_int());
+    cres.reason(ures.reason());
+    cres.version(version);
+    for (auto& f : ures)
+        if (!is_hop_by_hop(f.name_string())) cres.insert(f.name_string(), f.value());
+    const bool body_follows = !rp.is_done() && !head;
+    const bool out_chunked = body_follows && (ures.chunked() || !rp.content_length());
+    if (head) {
+        if (auto cl = ures.find(http::field::content_length); cl != ures.end()) cres.set(http::field::content_length, cl->value());
+    } else if (out_chunked) {
+        cres.chunked(true);
+    } else {
+        cres.content_length(body_follows ? *rp.content_length() : 0);
+    }
+    cres.keep_alive(keep);
+    std::string h = serialize(cres.base());
+    bool ok = write_all(client, {net::buffer(h)}, y);
+
+    std::vector<char> buf(kRelayChunk);
+    while (ok && body_follows && !rp.is_done()) {
+        rp.get().body().data = buf.data();
+        rp.get().body().size = buf.size();
+        http::async_read(up, ubuf, rp, y[ec]);
+        if (ec == http::error::need_buffer) ec = {};
+        size_t n = buf.size() - rp.get().body().size;
+        if (n && !write_piece(client, out_chunked, buf.data(), n, y)) ok = false;
+        if (ec) {
+            // A close-delimited body ends at EOF; anything else is a truncated response.
+            if (!(ec == http::error::end_of_stream && rp.is_done())) ok = false;
+            break;
+        }
+    }
+    if (ok && out_chunked && !write_all(client, {net::buffer("0\r\n\r\n", 5)}, y)) ok = false;
+    finish_client_side();
+    return ok && keep;
+}
+
+}  // namespace
+
+tcp::endpoint Front::listen(const std::string& host, uint16_t port) {
+    tcp::endpoint ep(net::ip::make_address(host), port);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    net::spawn(io_, [this](Yield y) { accept_loop(y); });
+    return acceptor_.local_endpoint();
+}
+
+void Front::close() {
+    beast::error_code ec;
+    acceptor_.close(ec);
+}
+
+void Front::accept_loop(Yield y) {
+    for (;;) {
+        beast::error_code ec;
+        tcp::socket sock(io_);
+        acceptor_.async_accept(sock, y[ec]);
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) continue;
+        net::spawn(io_, [this, s = std::move(sock)](Yield y2) mutable {
+            try {
+                session(std::move(s), y2);
+            } catch (const std::exception& e) {
+                fprintf(stderr, "e2b-local: connection error: %s\n", e.what());
+            }
+        });
+    }
+}
+
+void Front::session(tcp::socket sock, Yield y) {
+    beast::error_code ec;
+    sock.set_option(tcp::no_delay(true), ec);
+    beast::flat_buffer buf;
+    for (;;) {
+        http::request_parser<http::empty_body> hp;
+        hp.header_limit(64 * 1024);
+        hp.body_limit(boost::none);
+        http::async_read_header(sock, buf, hp, y[ec]);
+        if (ec == http::error::header_limit) {
+            write_simple(sock, 11, 431, api_error_body(431, "request header too large"), {}, false, y);
+            break;
+        }
+        if (ec) break;
+        const auto& req = hp.get();
+        bool routed = req.find("E2b-Sandbox-Id") != req.end() || req.find("E2b-Sandbox-Port") != req.end();
+        std::string target(req.target());
+        bool presigned = !routed && target.rfind("/files", 0) == 0 &&
+                         (target.size() == 6 || target[6] == '?') && target.find("signature=") != std::string::npos;
+        bool keep = (routed || presigned) ? proxy(sock, buf, hp, y) : serve_api(sock, buf, hp, y);
+        if (!keep) break;
+    }
+    sock.shutdown(tcp::socket::shutdown_both, ec);
+    sock.close(ec);
+}
+
+bool Front::serve_api(tcp::socket& sock, beast::flat_buffer& buf, http::request_parser<http::empty_body>& hp, Yield y) {
+    beast::error_code ec;
+    unsigned version = hp.get().version();
+    if (expects_continue(hp.get()) && !write_all(sock, {net::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25)}, y))
+        return false;
+    http::request_parser<http::string_body> sp{std::move(hp)};
+    sp.body_limit(kMaxApiBody);
+    if (!sp.is_done()) http::async_read(sock, buf, sp, y[ec]);
+    if (ec == http::error::body_limit) {
+        write_simple(sock, version, 413, api_error_body(413, "request body larger than 1 MiB"), {}, false, y);
+        return false;
+    }
+    if (ec) return false;
+    auto& req = sp.get();
+    std::string target(req.target());
+    size_t q = target.find('?');
+    ApiRequest ar{req.method(), target.substr(0, q),
+                  q == std::string::npos ? std::multimap<std::string, std::string>{}
+                                         : e2b::parse_query(std::string_view(target).substr(q + 1)),
+                  &req.base(), std::move(req.body())};
+    ApiResponse r = api_.handle(ar, y);
+    return write_simple(sock, version, r.status, r.body, r.headers, req.keep_alive(), y);
+}
+
+std::string Front::sandbox_for_signature(const std::string& target) {
+    size_t q = target.find('?');
+    if (q == std::string::npos) return {};
+    auto params = e2b::parse_query(std::string_view(target).substr(q + 1));
+    auto get = [&](const char* k) {
+        auto it = params.find(k);
+        return it == params.end() ? std::string() : it->second;
+    };
+    std::string sig = get("signature"), path = get("path"), user = get("username"), exp = get("signature_expiration");
+    for (const char* op : {"read", "write"}) {
+        for (Sandbox* sb : mgr_.all()) {
+            if (sb->access_token.empty()) continue;
+            std::string raw = path + ":" + op + ":" + user + ":" + sb->access_token + (exp.empty() ? "" : ":" + exp);
+            if (e2b::secure_equal(sig, "v1_" + e2b::base64_encode(e2b::sha256(raw), false))) return sb->id;
+        }
+    }
+    return {};
+}
+
+bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_parser<http::empty_body>& hp, Yield y) {
+    const auto& req = hp.get();
+    const unsigned version = req.version();
+    const bool unread_body = !hp.is_done();
+    auto reply = [&](int status, const std::string& body) {
+        return write_simple(sock, version, status, body, {}, req.keep_alive() && !unread_body, y);
+    };
+
+    std::string id = header_value(req, "E2b-Sandbox-Id");
+    std::string port_s = header_value(req, "E2b-Sandbox-Port");
+    if (req.find("E2b-Sandbox-Id") == req.end() && req.find("E2b-Sandbox-Port") == req.end()) {
+        id = sandbox_for_signature(std::string(req.target()));
+        if (id.empty()) return reply(401, api_error_body(401, "invalid or expired signature"));
+        port_s = std::to_string(kEnvdPort);
+    }
+    if (id.empty()) return reply(400, api_error_body(400, "Missing header: E2b-Sandbox-Id"));
+    if (port_s.empty()) return reply(400, api_error_body(400, "Missing header: E2b-Sandbox-Port"));
+    int port = 0;
+    try {
+        size_t used = 0;
+        port = std::stoi(port_s, &used);
+        if (used != port_s.size() || port < 1 || port > 65535) throw 0;
+    } catch (...) {
+        return reply(400, api_error_body(400, "Invalid header: E2b-Sandbox-Port"));
+    }
+    if (auto dash = id.find('-'); dash != std::string::npos) id = id.substr(0, dash);
+
+    Sandbox* sb = mgr_.find(id);
+    if (!sb || sb->state != SbState::kRunning || !sb->jail)
+        return reply(502, sandbox_502(id, "The sandbox was not found"));
+
+    bool cut = false;
+    beast::error_code ec;
+    if (port == kEnvdPort) {
+        net::local::stream_protocol::socket up(io_);
+        up.async_connect(net::local::stream_protocol::endpoint(sb->jail->agent_socket()), y[ec]);
+        if (ec) return reply(502, sandbox_502(id, "The sandbox is running but its agent is not reachable"));
+        sb = mgr_.find(id);
+        if (!sb || sb->state != SbState::kRunning) return reply(502, sandbox_502(id, "The sandbox was not found"));
+        uint64_t token = mgr_.add_cutter(*sb, [&] {
+            cut = true;
+            beast::error_code ig;
+            up.close(ig);
+        });
+        bool keep = relay(io_, sock, buf, hp, up, cut, y);
+        mgr_.remove_cutter(id, token);
+        return keep && !cut;
+    }
+
+    std::string err;
+    int fd = sb->jail->socket_in_netns(AF_INET, &err);
+    if (fd < 0) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
+    tcp::socket up(io_);
+    up.assign(tcp::v4(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
+    }
+    up.async_connect(tcp::endpoint(net::ip::address_v4::loopback(), static_cast<uint16_t>(port)), y[ec]);
+    if (ec) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
+    up.set_option(tcp::no_delay(true), ec);
+    sb = mgr_.find(id);
+    if (!sb || sb->state != SbState::kRunning) return reply(502, sandbox_502(id, "The sandbox was not found"));
+    uint64_t token = mgr_.add_cutter(*sb, [&] {
+        cut = true;
+        beast::error_code ig;
+        up.close(ig);
+    });
+    bool keep = relay(io_, sock, buf, hp, up, cut, y);
+    mgr_.remove_cutter(id, token);
+    return keep && !cut;
+}
+
+}  // namespace e2blocal

@@ -1,0 +1,39 @@
+// The single listen address of e2b-local. Each connection is a coroutine that reads request
+// headers (Boost.Beast) and either answers control-plane requests (api/) or relays data-plane
+// requests — those with E2b-Sandbox-Id / E2b-Sandbox-Port, or presigned /files URLs — to the
+// sandbox's agent (port 49983) or to a TCP port inside the sandbox's network namespace.
+// Bodies stream in both directions frame by frame; WebSocket upgrades become a byte tunnel.
+#pragma once
+
+#include <string>
+
+#include "api/api.hpp"
+#include "common.hpp"
+#include "manager.hpp"
+
+namespace e2blocal {
+
+constexpr int kEnvdPort = 49983;
+
+class Front {
+public:
+    Front(net::io_context& io, Manager& mgr, Api& api) : io_(io), mgr_(mgr), api_(api), acceptor_(io) {}
+    // Binds and listens; returns the bound endpoint (port 0 picks a free port). Throws.
+    tcp::endpoint listen(const std::string& host, uint16_t port);
+    void close();
+
+private:
+    void accept_loop(Yield y);
+    void session(tcp::socket sock, Yield y);
+    bool serve_api(tcp::socket& sock, beast::flat_buffer& buf, http::request_parser<http::empty_body>& hp, Yield y);
+    bool proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_parser<http::empty_body>& hp, Yield y);
+    // Finds the sandbox of a presigned /files URL by checking its signature; "" if none.
+    std::string sandbox_for_signature(const std::string& target);
+
+    net::io_context& io_;
+    Manager& mgr_;
+    Api& api_;
+    tcp::acceptor acceptor_;
+};
+
+}  // namespace e2blocal
