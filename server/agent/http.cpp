@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <deque>
+#include <limits>
 #include <sstream>
 
 #include "agent/agent.hpp"
@@ -114,6 +115,8 @@ private:
     bool last_queued_ = false;
     bool peer_gone_ = false;
     char peek_[1];
+    bool peeking_ = false;
+    bool resume_after_peek_ = false;
 };
 
 void Session::read_header() {
@@ -180,7 +183,7 @@ void Session::read_body(std::function<bool(std::string_view)> on_data,
     on_data_ = std::move(on_data);
     on_done_ = std::move(on_done);
     bp_.emplace(std::move(*hp_));
-    bp_->body_limit(boost::none);  // the handler decides how much it accepts
+    bp_->body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
     if (bp_->is_done()) {
         auto done = std::move(on_done_);
         return done({});
@@ -342,14 +345,22 @@ void Session::handle_stream(const StreamHandler& h, std::string body) {
 void Session::watch_peer() {
     // The client sends nothing while a stream is open; a completed read means it went away.
     auto self = shared_from_this();
+    peeking_ = true;
     sock_.async_read_some(net::buffer(peek_), [self](beast::error_code ec, size_t n) {
+        self->peeking_ = false;
+        // A byte read here may be the start of the next request on this keep-alive connection.
+        if (!ec && n > 0) self->buf_.commit(net::buffer_copy(self->buf_.prepare(n), net::buffer(self->peek_, n)));
+        if (self->resume_after_peek_) {  // the stream ended while this read was pending
+            self->resume_after_peek_ = false;
+            if (ec) return self->close();
+            return self->read_header();
+        }
         if (!self->stream_ || self->stream_->finished()) return;
         if (ec) {
             self->peer_gone_ = true;
             self->stream_->closed_by_peer();
             return;
         }
-        self->buf_.commit(net::buffer_copy(self->buf_.prepare(n), net::buffer(self->peek_, n)));
         self->watch_peer();
     });
 }
@@ -427,6 +438,11 @@ void Session::respond_fd(http::status st, int fd, uint64_t size, std::string con
 void Session::finish_exchange() {
     stream_.reset();
     if (!keep_alive_) return close();
+    // Never run two reads at once: the pending peer-watch read continues into read_header().
+    if (peeking_) {
+        resume_after_peek_ = true;
+        return;
+    }
     read_header();
 }
 

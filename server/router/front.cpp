@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <limits>
 #include <sstream>
 
 #include "util/encoding.hpp"
@@ -138,7 +139,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
         beast::error_code e;
         if (has_body) {
             bp.emplace(std::move(hp));
-            bp->body_limit(boost::none);
+            bp->body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
             std::vector<char> buf(kRelayChunk);
             while (!bp->is_done()) {
                 bp->get().body().data = buf.data();
@@ -184,7 +185,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
     // Response: header, then body pieces flushed as they arrive.
     beast::flat_buffer ubuf;
     http::response_parser<http::buffer_body> rp;
-    rp.body_limit(boost::none);
+    rp.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
     rp.header_limit(64 * 1024);
     if (head) rp.skip(true);
     http::async_read_header(up, ubuf, rp, y[ec]);
@@ -299,13 +300,18 @@ void Front::session(tcp::socket sock, Yield y) {
     for (;;) {
         http::request_parser<http::empty_body> hp;
         hp.header_limit(64 * 1024);
-        hp.body_limit(boost::none);
+        hp.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
         http::async_read_header(sock, buf, hp, y[ec]);
         if (ec == http::error::header_limit) {
             write_simple(sock, 11, 431, api_error_body(431, "request header too large"), {}, false, y);
             break;
         }
-        if (ec) break;
+        if (ec) {
+            if (ec != http::error::end_of_stream && ec != net::error::eof && ec != net::error::connection_reset &&
+                ec != net::error::operation_aborted)
+                fprintf(stderr, "e2b-local: reading request: %s\n", ec.message().c_str());
+            break;
+        }
         const auto& req = hp.get();
         bool routed = req.find("E2b-Sandbox-Id") != req.end() || req.find("E2b-Sandbox-Port") != req.end();
         std::string target(req.target());
@@ -330,7 +336,10 @@ bool Front::serve_api(tcp::socket& sock, beast::flat_buffer& buf, http::request_
         write_simple(sock, version, 413, api_error_body(413, "request body larger than 1 MiB"), {}, false, y);
         return false;
     }
-    if (ec) return false;
+    if (ec) {
+        fprintf(stderr, "e2b-local: reading request body: %s\n", ec.message().c_str());
+        return false;
+    }
     auto& req = sp.get();
     std::string target(req.target());
     size_t q = target.find('?');
