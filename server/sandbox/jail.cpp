@@ -254,6 +254,16 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
         return fail(errno_msg("mount overlay (" + opts + ") on " + m.root));
     m.mounted = true;
 
+    // bwrap mounts onto these paths inside the new root; a sandbox's root could have replaced
+    // them with symlinks in the (persistent) upper dir. Make sure they are plain directories.
+    for (const char* d : {"dev", "proc", "run", "run/e2b", "tmp"}) {
+        std::string p = m.root + "/" + d;
+        struct stat st;
+        if (lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+        if (unlink(p.c_str()) != 0 && errno != ENOENT) return fail(errno_msg("replace non-directory " + p));
+        if (mkdir(p.c_str(), std::string(d) == "tmp" ? 01777 : 0755) != 0) return fail(errno_msg("mkdir " + p));
+    }
+
     // cgroups.
     for (const char* c : sb::kControllers) {
         std::string parent = std::string("/sys/fs/cgroup/") + c + "/e2b-local";
@@ -306,7 +316,10 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
     std::vector<std::string> procs_files;
     for (const auto& d : m.cgroups) procs_files.push_back(d + "/cgroup.procs");
     std::vector<std::string> args = {bwrap,
-        "--bind", m.root, "/", "--dev", "/dev", "--proc", "/proc",
+        "--bind", m.root, "/", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/dev/shm", "--proc", "/proc",
+        // uid 0 without caps still passes DAC checks on root-owned 0644 sysctls (e.g. vm.drop_caches
+        // is host-global): /proc/sys read-only. bwrap's own /proc cover list missed it here.
+        "--ro-bind", "/proc/sys", "/proc/sys", "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
         "--bind", m.ctl, kControlDirInside, "--ro-bind", spec.agent_binary, kAgentBinaryInside,
         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
         "--hostname", spec.id, "--new-session",

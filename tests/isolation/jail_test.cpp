@@ -254,6 +254,14 @@ int main() {
     CHECK(contains(r.out, "user:x:1000:1000::/home/user:/bin/bash\n1\n"), "passwd: %s", r.out.c_str());
     CHECK(contains(r.out, "drwxr-xr-x user") && contains(r.out, "drwxrwxrwt root"), "dirs: %s", r.out.c_str());
 
+    printf("== /proc/sys, /dev\n");
+    r = run(*a, 0, "echo 1 > /proc/sys/vm/drop_caches && echo SYSCTL_WRITTEN; echo 1 > /proc/sys/kernel/sysrq && echo SYSCTL_WRITTEN; "
+                   "cat /proc/sys/kernel/ostype");
+    CHECK(!contains(r.out, "SYSCTL_WRITTEN") && contains(r.out, "Linux"), "root wrote a sysctl: %s", r.out.c_str());
+    r = run(*a, 1000, "touch /dev/shm/x && echo SHM_OK; /usr/bin/python3 -c 'import os;os.openpty();print(\"PTY_OK\")'; ls /dev");
+    CHECK(contains(r.out, "SHM_OK") && contains(r.out, "PTY_OK"), "shm/pty: %s", r.out.c_str());
+    CHECK(!contains(r.out, "vda") && !contains(r.out, "kvm") && !contains(r.out, "mem\n"), "host devices: %s", r.out.c_str());
+
     printf("== writes go to the upper dir\n");
     std::string probe = "e2b_probe_" + tag;
     r = run(*a, 0, "echo x > /etc/" + probe + " && echo y > /usr/" + probe + " && echo DONE");
@@ -407,7 +415,7 @@ int main() {
         // Busy loop holding 50 MB whose checksum it re-verifies; writes progress to /tmp/cnt.
         run(*a, 1000,
             "cat > /tmp/busy.py <<'EOF'\n"
-            "import hashlib, time\n"
+            "import hashlib, os, time\n"
             "d = bytes(range(256)) * 200000\n"
             "h = hashlib.md5(d).hexdigest()\n"
             "n = 0; last = 0\n"
@@ -415,7 +423,8 @@ int main() {
             "    n += 1\n"
             "    if n % 100000 == 0 and time.time() - last > 0.1:\n"
             "        last = time.time()\n"
-            "        open('/tmp/cnt', 'w').write('%d %s' % (n, hashlib.md5(d).hexdigest() == h))\n"
+            "        open('/tmp/cnt.new', 'w').write('%d %s' % (n, hashlib.md5(d).hexdigest() == h))\n"
+            "        os.replace('/tmp/cnt.new', '/tmp/cnt')\n"
             "EOF\n"
             "nohup /usr/bin/python3 /tmp/busy.py >/dev/null 2>&1 &");
         sleep_ms(800);
@@ -448,13 +457,13 @@ int main() {
         std::string rss_after = slurp("/sys/fs/cgroup/memory/e2b-local/a/memory.usage_in_bytes");
         printf("  memory.usage before freeze %s  after thaw %s", rss_before.c_str(), rss_after.c_str());
         std::vector<double> fv{freeze_ms}, tv{thaw_ms};
-        for (int i = 0; i < 9; i++) {
+        for (int i = 0; i < 19; i++) {
             t = now_ms(); a->freeze(nullptr); fv.push_back(now_ms() - t);
             sleep_ms(20);
             t = now_ms(); a->thaw(nullptr); tv.push_back(now_ms() - t);
             sleep_ms(20);
         }
-        printf("  TIMING freeze median %.3f ms (max %.3f), thaw median %.3f ms (max %.3f), n=10, busy loop running\n",
+        printf("  TIMING freeze median %.3f ms (max %.3f), thaw median %.3f ms (max %.3f), n=20, busy loop running\n",
                median(fv), *std::max_element(fv.begin(), fv.end()), median(tv), *std::max_element(tv.begin(), tv.end()));
         JailMetrics mt = a->metrics();
         printf("  metrics: cpu %.0f%% mem_used %llu cache %llu total %llu disk %llu/%llu\n", mt.cpu_used_pct,
@@ -467,6 +476,7 @@ int main() {
     printf("== kill, then restart on the same dir\n");
     {
         run(*a, 1000, "echo persisted-" + tag + " > /home/user/persist.txt");
+
         int pid1 = a->pid();
         a->freeze(nullptr);  // kill must also work on a frozen jail
         double t = now_ms();
@@ -478,11 +488,17 @@ int main() {
         CHECK(!is_mounted(g_state + "/sandboxes/a/root"), "overlay still mounted");
         CHECK(kill(pid1, 0) != 0 && errno == ESRCH, "pid 1 still exists");
         a.reset();
+        // A tampered upper dir: bwrap's mount point /run replaced by a symlink.
+        std::string up_run = g_state + "/sandboxes/a/upper/run";
+        if (system(("rm -rf '" + up_run + "'").c_str()) != 0 || symlink("/etc", up_run.c_str()) != 0)
+            printf("  (could not plant symlink)\n");
         a = start_ok(spec_for("a"));
         CHECK(a != nullptr, "restart a");
         if (a) {
             r = run(*a, 1000, "cat /home/user/persist.txt; cat /etc/" + probe);
             CHECK(contains(r.out, "persisted-" + tag + "\nx"), "not persisted: %s", r.out.c_str());
+            r = run(*a, 0, "test -d /run -a ! -L /run && test -e /etc/passwd && echo SANE");
+            CHECK(contains(r.out, "SANE"), "mount point symlink not repaired: %s", r.out.c_str());
         }
     }
 
