@@ -89,6 +89,8 @@ public:
     // The message sent after keepalive_s seconds of silence, e.g. {"event":{"keepalive":{}}}.
     // Set by the handler before its first send; the framework runs the timer.
     virtual void set_keepalive(Json msg) = 0;
+    // Bytes sent but not yet written to the client; producers pause above a high-water mark.
+    virtual size_t pending_bytes() const { return 0; }
 };
 
 using UnaryHandler = std::function<Json(RpcContext&, const cJSON* req)>;

@@ -36,6 +36,7 @@ public:
     bool finished() const override { return finished_; }
     void on_close(std::function<void(Code)> cb) override { on_close_ = std::move(cb); }
     void set_keepalive(Json msg) override;
+    size_t pending_bytes() const override;
 
     // Called by the session.
     void closed_by_peer() { close_with(Code::kCanceled); }
@@ -76,6 +77,7 @@ public:
     // Streaming output (used by StreamImpl).
     void stream_write(std::string data, bool last);
     bool peer_gone() const { return peer_gone_; }
+    size_t out_bytes() const { return out_bytes_; }
     net::any_io_executor executor() { return sock_.get_executor(); }
 
 private:
@@ -111,6 +113,7 @@ private:
     // streaming response
     std::shared_ptr<StreamImpl> stream_;
     std::deque<std::string> out_q_;
+    size_t out_bytes_ = 0;  // queued, not yet written
     bool writing_ = false;
     bool last_queued_ = false;
     bool peer_gone_ = false;
@@ -310,6 +313,7 @@ void Session::handle_stream(const StreamHandler& h, std::string body) {
     std::ostringstream hdr;
     hdr << res.base();
     stream_ = std::make_shared<StreamImpl>(shared_from_this());
+    out_bytes_ += hdr.str().size();
     out_q_.push_back(hdr.str());
     flush_stream();
     watch_peer();
@@ -367,6 +371,7 @@ void Session::watch_peer() {
 
 void Session::stream_write(std::string data, bool last) {
     if (peer_gone_ || last_queued_) return;
+    out_bytes_ += data.size();
     out_q_.push_back(std::move(data));
     if (last) last_queued_ = true;
     flush_stream();
@@ -378,10 +383,12 @@ void Session::flush_stream() {
     auto self = shared_from_this();
     net::async_write(sock_, net::buffer(out_q_.front()), [self](beast::error_code ec, size_t) {
         self->writing_ = false;
+        self->out_bytes_ -= self->out_q_.front().size();
         self->out_q_.pop_front();
         if (ec) {
             self->peer_gone_ = true;
             self->out_q_.clear();
+            self->out_bytes_ = 0;
             if (self->stream_) self->stream_->closed_by_peer();
             return self->close();
         }
@@ -481,6 +488,8 @@ void StreamImpl::finish(const RpcError* err) {
 }
 
 void StreamImpl::set_keepalive(Json msg) { keepalive_msg_ = std::move(msg); }
+
+size_t StreamImpl::pending_bytes() const { return finished_ ? 0 : session_->out_bytes(); }
 
 void StreamImpl::start_timers(int64_t timeout_ms, int keepalive_s) {
     keepalive_s_ = keepalive_s;
