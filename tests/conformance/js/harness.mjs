@@ -47,8 +47,11 @@ export async function startServer({ readyTimeoutMs = 30000 } = {}) {
   const log = fs.openSync(logFile, 'a');
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--api-key', apiKey], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: false,
+    // own process group: a stray kill(0, sig) / kill(-pgid, sig) in the server must not hit the test runner
+    detached: true,
   });
+  const killOnExit = () => { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } };
+  process.on('exit', killOnExit);
   child.stderr.on('data', (d) => fs.writeSync(log, d));
   let exited = null;
   const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
@@ -138,6 +141,8 @@ export async function stopServer(srv, { exitTimeoutMs = 10000, keepRunDir = !!pr
   const problems = [];
   const ids = readIds(srv.idsFile);
   if (srv.exited) {
+    // the server logs 'signal N, stopping sandboxes' when it got a signal: we only ever send one here
+    if (/signal \d+, stopping/.test(tail(srv.logFile, 400))) problems.push('e2b-local received a termination signal during the tests that the harness did not send (see log)');
     problems.push(`e2b-local had already exited before SIGTERM: ${JSON.stringify(srv.exited)}`);
   } else {
     const t0 = Date.now();

@@ -92,11 +92,8 @@ describe('ports', { concurrency: true }, () => {
   });
 
   test('WebSocket upgrade through the same route (stdlib echo server in the sandbox)', async () => {
-    await waitFor(async () => {
-      const r = await fetch(srv.url + '/', { headers: hdrs(8081) }).catch(() => null);
-      if (r) await r.arrayBuffer().catch(() => {});
-      return r && r.status !== 502;
-    }, { timeoutMs: 10_000, intervalMs: 200, what: 'ws server on port 8081 to listen' }).catch(() => {});
+    await waitFor(async () => (await sbx.commands.run(`python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8081), 1)' && echo up || true`)).stdout === 'up\n',
+      { timeoutMs: 10_000, intervalMs: 200, what: 'ws server on port 8081 to listen' });
     const key = crypto.randomBytes(16).toString('base64');
     const sock = net.connect(srv.port, '127.0.0.1');
     let buf = Buffer.alloc(0);

@@ -39,6 +39,7 @@ class Server:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--state-dir", self.state_dir, "--api-key", self.api_key],
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a stray kill(0, sig) in the server must not hit pytest
         )
         found = threading.Event()
 

@@ -173,8 +173,9 @@ def test_list_filters_and_pagination(make_sandbox):
 def test_pause_connect_kill(make_sandbox):
     sbx = make_sandbox(metadata={"suite": "py-pause"})
     sbx.commands.run("bash -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c; sleep 0.1; done'", background=True, timeout=0)
-    wait_for(lambda: int(sbx.files.read("/tmp/c").strip() or 0) >= 5, what="counter")
-    v1 = int(sbx.files.read("/tmp/c").strip())
+    counter = lambda s: int(s.commands.run("cat /tmp/c").stdout.strip() or 0)  # noqa: E731
+    wait_for(lambda: counter(sbx) >= 5, what="counter")
+    v1 = counter(sbx)
     assert sbx.pause() is True
     assert sbx.pause() is False
     assert sbx.get_info().state == SandboxState.PAUSED
@@ -183,10 +184,10 @@ def test_pause_connect_kill(make_sandbox):
         sbx.commands.run("true", request_timeout=10)
     time.sleep(1.5)
     s2 = Sandbox.connect(sbx.sandbox_id)
-    v2 = int(s2.files.read("/tmp/c").strip())
+    v2 = counter(s2)
     assert v1 <= v2 <= v1 + 6, f"counter before pause {v1}, after connect {v2}"
     time.sleep(0.5)
-    assert int(s2.files.read("/tmp/c").strip()) > v2
+    assert counter(s2) > v2
     assert s2.get_info().state == SandboxState.RUNNING
     assert s2.kill() is True
     assert s2.kill() is False
