@@ -52,7 +52,7 @@ describe('commands', { concurrency: true }, () => {
   test('onStdout/onStderr stream before the command ends', async () => {
     const t0 = Date.now();
     const outs = [], errs = [];
-    const r = await sbx.commands.run('echo a; echo e1 >&2; sleep 1.5; echo b; echo e2 >&2', {
+    const r = await sbx.commands.run('echo a; echo e1 >&2; sleep 2; echo b; echo e2 >&2', {
       onStdout: (d) => outs.push([Date.now() - t0, d]),
       onStderr: (d) => errs.push([Date.now() - t0, d]),
     });
