@@ -198,7 +198,7 @@ void Session::pump_body() {
     bp_->get().body().data = chunk_;
     bp_->get().body().size = sizeof chunk_;
     auto self = shared_from_this();
-    http::async_read(sock_, buf_, *bp_, [self](beast::error_code ec, size_t) {
+    http::async_read_some(sock_, buf_, *bp_, [self](beast::error_code ec, size_t) {
         if (ec == http::error::need_buffer) ec = {};
         size_t n = sizeof self->chunk_ - self->bp_->get().body().size;
         if (!ec && n > 0 && !self->on_data_(std::string_view(self->chunk_, n))) {
@@ -428,8 +428,10 @@ void Session::respond_fd(http::status st, int fd, uint64_t size, std::string con
     responded_ = true;
     auto res = std::make_shared<http::response<http::file_body>>(st, headers().version());
     beast::error_code ec;
-    res->body().file().native_handle(fd);
-    res->body().reset(std::move(res->body().file()), ec);
+    // reset() closes the body's current file first, so the fd must come in a separate object.
+    beast::file f;
+    f.native_handle(fd);
+    res->body().reset(std::move(f), ec);
     if (!content_type.empty()) res->set(http::field::content_type, content_type);
     for (auto& [k, v] : extra) res->set(k, v);
     if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;

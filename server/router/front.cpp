@@ -144,7 +144,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
             while (!bp->is_done()) {
                 bp->get().body().data = buf.data();
                 bp->get().body().size = buf.size();
-                http::async_read(client, cbuf, *bp, y2[e]);
+                http::async_read_some(client, cbuf, *bp, y2[e]);
                 if (e == http::error::need_buffer) e = {};
                 if (e) {
                     client_failed = true;
@@ -244,7 +244,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
     while (ok && body_follows && !rp.is_done()) {
         rp.get().body().data = buf.data();
         rp.get().body().size = buf.size();
-        http::async_read(up, ubuf, rp, y[ec]);
+        http::async_read_some(up, ubuf, rp, y[ec]);
         if (ec == http::error::need_buffer) ec = {};
         size_t n = buf.size() - rp.get().body().size;
         if (n && !write_piece(client, out_chunked, buf.data(), n, y)) ok = false;

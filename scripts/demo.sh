@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The main demo: builds everything, starts e2b-local on a free port with a temporary state dir,
+# and drives it with the unmodified official E2B JS SDK (examples/js-sdk/demo.mjs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+(cd examples/js-sdk && { [[ -d node_modules/e2b ]] || npm ci --no-audit --no-fund --silent; })
+
+state=$(mktemp -d /var/tmp/e2b-local-demo.XXXXXX)
+key="e2b_$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')"
+out="$state.log"
+build/e2b-local serve --listen 127.0.0.1:0 --state-dir "$state" --api-key "$key" >"$out" 2>&1 &
+pid=$!
+cleanup() { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$state" "$out"; }
+trap cleanup EXIT
+for _ in $(seq 100); do grep -q 'ready on' "$out" && break; kill -0 "$pid" 2>/dev/null || { cat "$out"; exit 1; }; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*' "$out" | head -1)
+echo "e2b-local is serving on $url"
+E2B_API_URL=$url E2B_SANDBOX_URL=$url E2B_API_KEY=$key node examples/js-sdk/demo.mjs
