@@ -437,6 +437,7 @@ void Manager::shutdown(Yield y) {
             persist(*sb);
         }
     }
+    release_base_template(template_dir_);
 }
 
 void Manager::remove_files(const std::string& dir) {

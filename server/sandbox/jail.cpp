@@ -417,12 +417,14 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
     }
 
     int slirp_ready = -1;
-    if (spec.allow_internet) {
+    // slirp4netns configures the sandbox's netns; start it only after bwrap has finished its own
+    // loopback setup (the agent listening proves that), or both race on RTM_NEWADDR.
+    auto start_slirp = [&]() -> std::string {
         std::string slirp = find_in_path("slirp4netns");
-        if (slirp.empty()) return fail("allow_internet: slirp4netns not found in PATH");
+        if (slirp.empty()) return ("allow_internet: slirp4netns not found in PATH");
         int ex[2], rd[2];
-        if (pipe2(ex, O_CLOEXEC) != 0) return fail(errno_msg("pipe"));
-        if (pipe2(rd, O_CLOEXEC) != 0) { close(ex[0]); close(ex[1]); return fail(errno_msg("pipe")); }
+        if (pipe2(ex, O_CLOEXEC) != 0) return (errno_msg("pipe"));
+        if (pipe2(rd, O_CLOEXEC) != 0) { close(ex[0]); close(ex[1]); return (errno_msg("pipe")); }
         std::string slog = spec.dir + "/slirp4netns.log";  // not in ctl: the sandbox has no business there
         int lfd = open(slog.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         int nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -446,12 +448,13 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
         }
         int fe = errno;
         for (int fd : {ex[0], rd[1], lfd, nfd}) if (fd >= 0) close(fd);
-        if (sp < 0) { close(ex[1]); close(rd[0]); return fail(errno_msg("fork slirp4netns", fe)); }
+        if (sp < 0) { close(ex[1]); close(rd[0]); return (errno_msg("fork slirp4netns", fe)); }
         m.slirp = sp;
         m.slirp_exit_w = ex[1];
         slirp_ready = rd[0];
         set_nonblock(slirp_ready);
-    }
+        return {};
+    };
 
     // Wait until the agent accepts (and slirp4netns has configured tap0).
     bool agent_up = false;
@@ -467,6 +470,10 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
                 connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
                 agent_up = true;
             if (s >= 0) close(s);
+            if (agent_up && spec.allow_internet) {
+                std::string se = start_slirp();
+                if (!se.empty()) return fail(se);
+            }
         }
         if (slirp_ready >= 0) {
             char c;

@@ -100,6 +100,9 @@ private:
 // Returns the path to pass as JailSpec::template_dir, or "" with *err.
 std::string prepare_base_template(const std::string& dir, std::string* err);
 
+// Unmounts a layer returned by prepare_base_template (server shutdown). Idempotent.
+void release_base_template(const std::string& layer);
+
 // Removes cgroups and overlay mounts left behind by a previous e2b-local process (crash) for the
 // sandboxes under `sandboxes_dir`. Processes still in those cgroups are killed. Returns the ids
 // whose sandboxes were found still running (and were therefore stopped).

@@ -290,3 +290,13 @@ std::string host_check() {
 }
 
 }  // namespace e2blocal
+
+namespace e2blocal {
+
+void release_base_template(const std::string& layer) {
+    // Lazy: jails that still use it keep it alive until they are gone.
+    while (!layer.empty() && sb::is_mount_point(layer))
+        if (umount2(layer.c_str(), MNT_DETACH) != 0) break;
+}
+
+}  // namespace e2blocal

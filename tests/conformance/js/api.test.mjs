@@ -23,9 +23,9 @@ async function jsonError(res, status) {
 }
 
 describe('raw api', { concurrency: true }, () => {
-  test('GET /health -> 200', async () => {
+  test('GET /health -> 204 (openapi.yml: "The service is healthy")', async () => {
     const r = await fetch(srv.url + '/health');
-    assert.equal(r.status, 200);
+    assert.equal(r.status, 204);
   });
 
   test('malformed JSON on POST /sandboxes -> 400 {code,message}', async () => {
