@@ -132,9 +132,14 @@ void Manager::load() {
         sb->state = SbState::kPaused;
         sb->memory_kept = false;
         sb->end_at_ns = was_paused ? e2b::json_int_or(j.get(), "endAtNs", e2b::now_unix_ns()) : e2b::now_unix_ns();
-        if (!was_paused || had_memory) {
-            std::string msg = "e2b-local restarted: the sandbox's processes and memory were lost; its files were kept. "
-                              "Connect resumes it with a fresh boot.";
+        if (const cJSON* logs = e2b::json_get(j.get(), "logs"); logs && cJSON_IsArray(logs)) {
+            for (const cJSON* l = logs->child; l; l = l->next)
+                sb->logs.push_back({e2b::json_int_or(l, "ts", 0), e2b::json_str_or(l, "level", "info"),
+                                    e2b::json_str_or(l, "message")});
+        }
+        if (!was_paused || had_memory) {  // the previous server did not stop it: it crashed
+            std::string msg = "e2b-local restarted after an unclean stop: the sandbox's processes and memory were "
+                              "lost; its files were kept. Connect resumes it with a fresh boot.";
             log(*sb, "warn", msg);
             fprintf(stderr, "e2b-local: sandbox %s: %s\n", id.c_str(), msg.c_str());
         }
@@ -161,6 +166,16 @@ void Manager::persist(const Sandbox& sb) {
     e2b::json_set_int(j.get(), "diskSizeMB", sb.disk_mb);
     e2b::json_set_str(j.get(), "state", state_name(sb.state));
     e2b::json_set_bool(j.get(), "memoryKept", sb.memory_kept);
+    Json logs = e2b::json_array();
+    size_t from = sb.logs.size() > 100 ? sb.logs.size() - 100 : 0;  // the recent history is enough
+    for (size_t i = from; i < sb.logs.size(); ++i) {
+        Json l = e2b::json_object();
+        e2b::json_set_int(l.get(), "ts", sb.logs[i].ts_ns);
+        e2b::json_set_str(l.get(), "level", sb.logs[i].level);
+        e2b::json_set_str(l.get(), "message", sb.logs[i].message);
+        cJSON_AddItemToArray(logs.get(), l.release());
+    }
+    e2b::json_set(j.get(), "logs", std::move(logs));
     std::string err;
     if (!write_file_atomic(sb.dir + "/record.json", e2b::json_print(j.get()), &err))
         fprintf(stderr, "e2b-local: cannot persist sandbox %s: %s\n", sb.id.c_str(), err.c_str());
@@ -433,7 +448,8 @@ void Manager::shutdown(Yield y) {
             sb->state = SbState::kPaused;
             if (!was_paused) sb->end_at_ns = e2b::now_unix_ns();
             sb->memory_kept = false;
-            log(*sb, "warn", "e2b-local stopped: processes ended, files kept");
+            log(*sb, "warn", "e2b-local stopped: the sandbox's processes and memory were lost; its files were kept. "
+                             "Connect resumes it with a fresh boot.");
             persist(*sb);
         }
     }

@@ -34,16 +34,17 @@ export function randomKey() {
 }
 
 /** Start e2b-local. Resolves with {url, port, apiKey, runDir, stateDir, logFile, idsFile, child}. */
-export async function startServer({ readyTimeoutMs = 30000 } = {}) {
+// `reuse` = a previous startServer() result whose run dir was kept: restart on the same state dir.
+export async function startServer({ readyTimeoutMs = 30000, reuse = null } = {}) {
   if (!fs.existsSync(BIN)) throw new Error(`e2b-local binary not found at ${BIN} (build it or set E2B_LOCAL_BIN)`);
   const base = fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir();
-  const runDir = fs.mkdtempSync(path.join(base, 'e2b-conf-'));
+  const runDir = reuse ? reuse.runDir : fs.mkdtempSync(path.join(base, 'e2b-conf-'));
   const stateDir = path.join(runDir, 'state');
-  fs.mkdirSync(stateDir);
+  if (!reuse) fs.mkdirSync(stateDir);
   const logFile = path.join(runDir, 'server.log');
   const idsFile = path.join(runDir, 'sandbox-ids.txt');
-  fs.writeFileSync(idsFile, '');
-  const apiKey = randomKey();
+  if (!reuse) fs.writeFileSync(idsFile, '');
+  const apiKey = reuse ? reuse.apiKey : randomKey();
   const log = fs.openSync(logFile, 'a');
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--state-dir', stateDir, '--api-key', apiKey], {
     stdio: ['ignore', 'pipe', 'pipe'],
