@@ -32,7 +32,8 @@ if [[ "${E2B_SKIP_ASAN:-0}" != 1 ]]; then
   E2B_SANITIZE=1 bash scripts/build.sh || { echo "sanitizer build failed"; exit 1; }
   # Leak checks run in e2b-local (it exits normally on SIGTERM); the agent is pid 1 of a
   # seccomp'd sandbox where LeakSanitizer cannot ptrace, and it is SIGKILLed at sandbox end.
-  run asan-conformance env E2B_LOCAL_BIN="$repo/build-asan/e2b-local" \
+  # Two test files at a time: sanitized binaries are slower and the suite has timing checks.
+  run asan-conformance env E2B_LOCAL_BIN="$repo/build-asan/e2b-local" E2B_CONF_CONCURRENCY=2 \
     ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     bash tests/conformance/run.sh js
 fi
