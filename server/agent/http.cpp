@@ -125,6 +125,9 @@ private:
 void Session::read_header() {
     hp_.emplace();
     hp_->header_limit(64 * 1024);
+    // Beast rejects a Content-Length above the limit already while parsing the header (default
+    // 1 MiB); bodies are size-checked by read_full_body / the handlers instead.
+    hp_->body_limit(std::numeric_limits<std::uint64_t>::max());
     bp_.reset();
     responded_ = false;
     body_started_ = false;

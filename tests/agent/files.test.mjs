@@ -294,6 +294,11 @@ async function inner() {
     r = await fetch(q(`${d}/bad.gz`), { method: 'POST', headers: { ...H, 'Content-Type': 'application/octet-stream', 'Content-Encoding': 'gzip' }, body: 'not gzip' });
     assert.equal(r.status, 400);
     assert.equal(fs.existsSync(`${d}/bad.gz`), false);
+    // a fixed Content-Length body above Beast's default 1 MiB header-time limit
+    const sized = randomBytes(5 << 20);
+    r = await fetch(q(`${d}/sized.bin`), { method: 'POST', headers: { ...H, 'Content-Type': 'application/octet-stream' }, body: sized });
+    assert.equal(r.status, 200, await r.clone().text());
+    assert.ok(fs.readFileSync(`${d}/sized.bin`).equals(sized));
   });
 
   test('truncated upload keeps the old file and leaves no temp file', async () => {
