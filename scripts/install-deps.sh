@@ -13,6 +13,7 @@ APT_PKGS=(
   libcap-dev              # capability handling in the agent
   bubblewrap              # namespaces for each sandbox
   slirp4netns             # user-mode networking for sandboxes with internet access
+  iptables                # host guard: slirp4netns may not reach the host's own addresses
   util-linux procps iproute2 psmisc socat
   libcurl4-openssl-dev libwebsockets-dev libcmocka-dev libarchive-dev
   python3 python3-venv python3-pip

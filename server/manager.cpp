@@ -93,6 +93,12 @@ void Manager::load() {
         throw std::runtime_error("cannot create " + opts_.state_dir + "/sandboxes: " + strerror(errno));
     template_dir_ = prepare_base_template(opts_.state_dir + "/templates/base", &err);
     if (template_dir_.empty()) throw std::runtime_error("cannot prepare the base template: " + err);
+    // Without the guard, sandboxes with internet could reach the host's own services: Jail::start
+    // then refuses allow_internet (500), sandboxes without internet still work.
+    std::string guard = install_host_guard(&err);
+    if (guard.empty())
+        fprintf(stderr, "e2b-local: WARNING: host guard unavailable, sandboxes with internet access will be refused: %s\n",
+                err.c_str());
 
     std::string sbdir = opts_.state_dir + "/sandboxes";
     std::vector<std::string> stale = reap_stale(sbdir);
@@ -454,6 +460,7 @@ void Manager::shutdown(Yield y) {
         }
     }
     release_base_template(template_dir_);
+    remove_host_guard();  // after the jails (and their slirp4netns) are gone
 }
 
 void Manager::remove_files(const std::string& dir) {

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
@@ -217,6 +218,12 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
             return fail("path unusable in overlay options (contains , : or \\): " + *p);
     std::string bwrap = find_in_path("bwrap");
     if (bwrap.empty()) return fail("bwrap not found in PATH");
+    if (spec.allow_internet) {
+        // Unguarded, slirp4netns would let the sandbox reach every service on the host's own
+        // addresses: refuse rather than run it that way.
+        std::string g = host_guard_ready(false);
+        if (!g.empty()) return fail("internet access refused: " + g);
+    }
 
     std::string e;
     if (!sb::mkdirs(spec.dir, 0700, &e)) return fail(e);
@@ -439,6 +446,10 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
         pid_t sp = fork();
         if (sp == 0) {
             child_reset_signals();
+            // The host guard's netfilter rule matches this group (socket owner = fsgid); uid 0 and
+            // the caps slirp4netns needs are kept. Raw syscalls: this process has one thread.
+            gid_t g = kHostGuardGid;
+            if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, g, g, g) != 0) _exit(126);
             int a = fcntl(ex[0], F_DUPFD_CLOEXEC, 10), b2 = fcntl(rd[1], F_DUPFD_CLOEXEC, 10);
             int l = fcntl(lfd < 0 ? nfd : lfd, F_DUPFD_CLOEXEC, 10), n = fcntl(nfd, F_DUPFD_CLOEXEC, 10);
             if (dup2(n, 0) < 0 || dup2(l, 1) < 0 || dup2(l, 2) < 0 || dup2(a, 3) < 0 || dup2(b2, 4) < 0) _exit(127);
@@ -485,7 +496,16 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
                 return fail("slirp4netns exited before the network was ready: " + t);
             }
         }
-        if (agent_up && slirp_ready < 0) break;
+        if (agent_up && slirp_ready < 0) {
+            // Checked now that slirp4netns (with the guard's gid) is alive: a concurrent
+            // remove_host_guard() of another e2b-local either saw it and kept the rules, or
+            // already removed them and this puts them back.
+            if (spec.allow_internet) {
+                std::string g = host_guard_ready(true);
+                if (!g.empty()) return fail("internet access refused: " + g);
+            }
+            break;
+        }
         m.reap_bwrap(false);
         if (m.bwrap_pid < 0) {
             if (slirp_ready >= 0) close(slirp_ready);

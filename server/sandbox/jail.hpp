@@ -108,6 +108,32 @@ void release_base_template(const std::string& layer);
 // whose sandboxes were found still running (and were therefore stopped).
 std::vector<std::string> reap_stale(const std::string& sandboxes_dir);
 
+// Host guard. slirp4netns opens the sandbox's outbound connections from the host's network
+// namespace, so a sandbox with internet could reach every service on the host's own addresses
+// (--disable-host-loopback only covers 127/8 via 10.0.2.2). slirp4netns therefore runs with the
+// dedicated group kHostGuardGid (uid 0 and its caps kept), and the host's filter OUTPUT chain
+// jumps, for sockets of that group, to chain E2B_LOCAL_GUARD, which REJECTs every destination of
+// addrtype LOCAL (IPv4, and IPv6 when the host has it), except port 53 of the resolv.conf
+// nameservers (slirp's DNS forwarder at 10.0.2.3 relays to those, e.g. a resolver on 127.0.0.53).
+// Uses the iptables/ip6tables CLIs (package iptables; nft or legacy backend).
+constexpr unsigned kHostGuardGid = 2147400000u;  // no group of its own; only slirp4netns uses it
+
+// Installs (idempotently, atomically per family via iptables-restore) the rules, moving the
+// OUTPUT jump to position 1. Returns a one-line description, or "" with *err. Until this has
+// succeeded in this process, Jail::start refuses allow_internet (the sandbox is not started).
+std::string install_host_guard(std::string* err);
+
+// Called by Jail::start for allow_internet: "" when the guard is enabled in this process and
+// (check_rules) its rules are in place, re-installed if someone flushed them; else why internet
+// access must be refused.
+std::string host_guard_ready(bool check_rules = true);
+
+// Stops allowing internet jails in this process and removes the rules, unless other processes
+// with kHostGuardGid (slirp4netns of another e2b-local) are alive: then the rules stay and it
+// returns false. Another e2b-local that still wants them re-installs them on its next start
+// (Jail::start verifies the rules after slirp4netns is up, before the sandbox gets any command).
+bool remove_host_guard();
+
 // Startup checks: root, cgroup v1 controllers present, bwrap found, overlay available.
 // Empty string when the host can run jails, else a human-readable reason.
 std::string host_check();

@@ -189,6 +189,61 @@ static std::string py_connect(const std::string& host, int port) {
            "r=s.connect_ex(('" + host + "'," + std::to_string(port) + "));print('CONNECT',r)\"";
 }
 
+static std::string sh(const std::string& cmd) {
+    std::string o;
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return o;
+    char b[4096];
+    size_t n;
+    while ((n = fread(b, 1, sizeof b, p)) > 0) o.append(b, n);
+    pclose(p);
+    return o;
+}
+static int count_of(const std::string& h, const std::string& n) {
+    int c = 0;
+    for (size_t p = h.find(n); p != std::string::npos; p = h.find(n, p + 1)) c++;
+    return c;
+}
+// True if a connection or datagram arrived on `fd` within `ms`.
+static bool got_traffic(int fd, int ms) {
+    pollfd pf{fd, POLLIN, 0};
+    return poll(&pf, 1, ms) > 0;
+}
+static int udp_bind(const char* addr, int* port) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, addr, &a.sin_addr);
+    if (bind(s, (sockaddr*)&a, sizeof a) != 0) { perror("udp bind"); close(s); return -1; }
+    socklen_t l = sizeof a;
+    getsockname(s, (sockaddr*)&a, &l);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+static bool host_connects(const std::string& addr, int port) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, addr.c_str(), &a.sin_addr);
+    bool ok = connect(s, (sockaddr*)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+static int guarded_processes() {  // processes with the host guard's gid (slirp4netns)
+    int n = 0;
+    DIR* d = opendir("/proc");
+    if (!d) return 0;
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        std::string g = status_field(slurp(std::string("/proc/") + e->d_name + "/status"), "Gid");
+        if (contains(g, std::to_string(kHostGuardGid))) n++;
+    }
+    closedir(d);
+    return n;
+}
+
 int main() {
     setvbuf(stdout, nullptr, _IOLBF, 0);
     if (geteuid() != 0) { printf("must run as root\n0 passed, 1 failed\n"); return 1; }
@@ -502,6 +557,21 @@ int main() {
         }
     }
 
+    printf("== host guard (install)\n");
+    {
+        std::string desc = install_host_guard(&err);
+        CHECK(!desc.empty(), "install_host_guard: %s", err.c_str());
+        printf("  %s\n", desc.c_str());
+        desc = install_host_guard(&err);  // idempotent: still exactly one jump, first in OUTPUT
+        std::string out = sh("iptables -w -S OUTPUT");
+        CHECK(!desc.empty() && count_of(out, "E2B_LOCAL_GUARD") == 1, "second install: %s / %s", err.c_str(), out.c_str());
+        CHECK(contains(sh("iptables -w -S OUTPUT 1"), "--gid-owner " + std::to_string(kHostGuardGid)),
+              "jump not first in OUTPUT: %s", out.c_str());
+        out = sh("iptables -w -S E2B_LOCAL_GUARD");
+        CHECK(count_of(out, "--dst-type LOCAL -j REJECT") == 2, "guard chain: %s", out.c_str());
+        printf("  guard chain:\n%s", out.c_str());
+    }
+
     printf("== internet jail (slirp4netns)\n");
     {
         JailSpec s = spec_for("net");
@@ -517,12 +587,49 @@ int main() {
             CHECK(!contains(r.out, "CONNECT 0"), "host loopback reachable via slirp: %s", r.out.c_str());
             r = run(*n, 1000, py_connect("1.1.1.1", 80) + "; getent hosts example.com || echo NODNS", 15000);
             printf("  (info) outbound from net jail: %s\n", r.out.c_str());
+            std::string sst = slurp("/proc/" + std::to_string(n->slirp_pid()) + "/status");
+            CHECK(contains(status_field(sst, "Gid"), std::to_string(kHostGuardGid)) &&
+                      status_field(sst, "Groups").empty() && status_field(sst, "Uid").compare(0, 1, "0") == 0,
+                  "slirp4netns credentials: Uid %s Gid %s Groups %s", status_field(sst, "Uid").c_str(),
+                  status_field(sst, "Gid").c_str(), status_field(sst, "Groups").c_str());
+            // The host's own non-loopback addresses: slirp4netns connects from the host's netns, so
+            // only the host guard stands between the sandbox and these services.
             std::string hip = host_ipv4();
-            int p2 = 0;
-            int l2 = tcp_listen("0.0.0.0", &p2);
-            r = run(*n, 1000, py_connect(hip, p2));
-            printf("  (info) host service on 0.0.0.0:%d via host IP %s from net jail: %s", p2, hip.c_str(), r.out.c_str());
-            close(l2);
+            if (hip.empty()) {
+                printf("  (skip) no non-loopback IPv4 address on this host: host guard not exercised\n");
+            } else {
+                int p2 = 0, p3 = 0, pu = 0;
+                int l2 = tcp_listen(hip.c_str(), &p2);
+                int l3 = tcp_listen("0.0.0.0", &p3);
+                int lu = udp_bind(hip.c_str(), &pu);
+                CHECK(l2 >= 0 && l3 >= 0 && lu >= 0, "host listeners");
+                CHECK(host_connects(hip, p2), "host itself cannot reach %s:%d", hip.c_str(), p2);
+                while (got_traffic(l2, 0)) { int c = accept(l2, nullptr, nullptr); if (c >= 0) close(c); else break; }
+                r = run(*n, 1000, py_connect(hip, p2) + "; " + py_connect(hip, p3));
+                CHECK(count_of(r.out, "CONNECT 111") == 2, "host service on %s:%d / 0.0.0.0:%d reachable from net jail: %s",
+                      hip.c_str(), p2, p3, r.out.c_str());
+                CHECK(!got_traffic(l2, 0) && !got_traffic(l3, 0), "a jail connection reached a host listener");
+                r = run(*n, 1000, "/usr/bin/python3 -c \"import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+                                  "[s.sendto(b'x',('" + hip + "'," + std::to_string(pu) + ")) for _ in range(3)];print('SENT')\"");
+                CHECK(contains(r.out, "SENT") && !got_traffic(lu, 500), "UDP from net jail reached host %s:%d: %s",
+                      hip.c_str(), pu, r.out.c_str());
+                for (int fd : {l2, l3, lu}) if (fd >= 0) close(fd);
+            }
+            // A non-local destination must still go through slirp4netns, not hit the guard. No test
+            // traffic may leave this machine, so the destination (TEST-NET-2) gets an `unreachable`
+            // route for the duration: the expected outcome is EHOSTUNREACH (113), not REFUSED (111).
+            const char* far = "198.51.100.7";
+            if (system("ip route add unreachable 198.51.100.7/32 2>/dev/null") == 0) {
+                if (contains(sh("ip route show 198.51.100.7/32"), "unreachable")) {
+                    r = run(*n, 1000, py_connect(far, 80));
+                    CHECK(contains(r.out, "CONNECT 113"), "non-local destination via slirp: %s", r.out.c_str());
+                } else {
+                    printf("  (skip) the unreachable route for %s did not show up\n", far);
+                }
+                if (system("ip route del unreachable 198.51.100.7/32") != 0) printf("  (could not remove the test route)\n");
+            } else {
+                printf("  (skip) could not add an unreachable route for %s: non-local outcome not checked\n", far);
+            }
             // Idle memory: give it a moment to settle.
             sleep_ms(300);
             std::string st = slurp("/proc/" + std::to_string(n->slirp_pid()) + "/status");
@@ -606,6 +713,36 @@ int main() {
         std::vector<std::string> ids = reap_stale(g_state + "/sandboxes");
         CHECK(std::find(ids.begin(), ids.end(), "crash") != ids.end(), "reap_stale did not report crash");
         CHECK(!any_cgroup("crash") && !is_mounted(g_state + "/sandboxes/crash/root"), "crash leftovers");
+    }
+
+    printf("== host guard (self-repair, removal, refusal)\n");
+    {
+        // Someone flushes the jump: the next internet jail puts it back before starting slirp4netns.
+        std::string jump = "OUTPUT -m owner --gid-owner " + std::to_string(kHostGuardGid) +
+                           " -m comment --comment e2b-local-host-guard -j E2B_LOCAL_GUARD";
+        JailSpec s = spec_for("net2");
+        s.allow_internet = true;
+        if (guarded_processes() > 0) {
+            printf("  (skip) another e2b-local's slirp4netns relies on the rules: not deleting the jump\n");
+        } else {
+            CHECK(system(("iptables -w -D " + jump).c_str()) == 0, "could not delete the jump for the test");
+            auto n2 = start_ok(s);
+            CHECK(n2 != nullptr && system(("iptables -w -C " + jump).c_str()) == 0, "jump not re-installed");
+            if (n2) n2->kill();
+        }
+        bool removed = remove_host_guard();
+        std::string out = sh("iptables -w -S; ip6tables -w -S");
+        if (removed) CHECK(!contains(out, "E2B_LOCAL_GUARD"), "rules left after remove_host_guard: %s", out.c_str());
+        else printf("  (note) another process with gid %u is alive: rules left in place\n", kHostGuardGid);
+        std::string e;
+        auto n3 = Jail::start(s, &e);
+        CHECK(n3 == nullptr && contains(e, "internet access refused") && contains(e, "remove_host_guard"),
+              "internet jail started without the guard: %s", e.c_str());
+        printf("       (refusal message: %s)\n", e.c_str());
+        CHECK(!any_cgroup("net2"), "refused start left cgroups");
+        s.allow_internet = false;
+        auto n4 = start_ok(s);
+        CHECK(n4 != nullptr, "jail without internet refused after remove_host_guard");
     }
 
     printf("== cleanup\n");
