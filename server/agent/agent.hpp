@@ -49,6 +49,21 @@ struct User {
 };
 // From the sandbox's /etc/passwd and /etc/group. nullopt if unknown.
 std::optional<User> lookup_user(const std::string& name);
+// Scope guard: file-system calls made while it lives are permission-checked as `u` (fsuid, fsgid
+// and supplementary groups of the calling thread; the kernel drops the agent's DAC capabilities
+// meanwhile). No-op for root, which keeps the agent's identity. File operations of the envd API
+// use it so that `user` cannot read or write what the user could not.
+class AsUser {
+public:
+    explicit AsUser(const User& u);
+    ~AsUser();
+    AsUser(const AsUser&) = delete;
+    AsUser& operator=(const AsUser&) = delete;
+
+private:
+    bool switched_ = false;
+};
+
 // Expands "~", "~/x" and relative paths against the user's home; cleans "//" and "/./".
 std::string resolve_path(const std::string& path, const User& user);
 

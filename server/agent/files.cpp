@@ -131,10 +131,16 @@ void handle_get(Agent& a, std::shared_ptr<HttpExchange> ex) {
     auto user = request_user(a, *ex);
     if (!user) return;
     std::string path = resolve_path(ex->query_param("path").value_or(""), *user);
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd, e;
+    {
+        AsUser as(*user);
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        e = errno;
+    }
     if (fd < 0) {
-        int e = errno;
         if (e == ENOENT) return ex->respond_error(http::status::not_found, "path '" + path + "' does not exist");
+        if (e == EACCES || e == EPERM)
+            return ex->respond_error(http::status::forbidden, "permission denied: user '" + user->name + "' cannot read '" + path + "'");
         if (e == ENOTDIR || e == ENAMETOOLONG || e == ELOOP)
             return ex->respond_error(http::status::bad_request, "invalid path '" + path + "': " + strerror(e));
         return ex->respond_error(http::status::internal_server_error, "error opening file '" + path + "': " + strerror(e));
@@ -179,6 +185,7 @@ public:
     ~FileSink() { abort(); }
 
     void open() {
+        AsUser as(user_);
         struct stat st{};
         std::string target = dest_;
         if (::lstat(dest_.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
@@ -220,6 +227,7 @@ public:
     }
 
     void commit() {
+        AsUser as(user_);
         if (::fchown(fd_, user_.uid, user_.gid) != 0) fail_errno("error changing file ownership", dest_, errno);
         for (auto& [k, v] : md_) {
             std::string name = kMetadataPrefix + k;
@@ -255,6 +263,8 @@ private:
         abort();
         if (e == ENOSPC || e == EDQUOT)
             throw HttpFail{http::status::insufficient_storage, std::string("not enough disk space: ") + what + " '" + p + "'"};
+        if (e == EACCES || e == EPERM)
+            throw HttpFail{http::status::forbidden, std::string("permission denied: ") + what + " '" + p + "' as user '" + user_.name + "'"};
         throw HttpFail{http::status::internal_server_error, std::string(what) + " '" + p + "': " + strerror(e)};
     }
 

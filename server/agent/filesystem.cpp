@@ -1,5 +1,5 @@
 // filesystem.Filesystem service: Stat, ListDir, MakeDir, Move, Remove, WatchDir and the polling
-// watcher trio. Operations run as the agent (root), like envd; what they create is chowned to
+// watcher trio. Operations are permission-checked as the request's user (AsUser; envd runs them as root, but then `user` could read root-only files); what they create is chowned to
 // the request's user.
 #include <dirent.h>
 #include <sys/stat.h>
@@ -108,6 +108,7 @@ void register_filesystem_service(Agent& a) {
     const std::string svc = "/filesystem.Filesystem/";
 
     a.unary(svc + "Stat", [](RpcContext& ctx, const cJSON* req) -> Json {
+        AsUser as(ctx.user);
         std::string path = resolve_path(str_field(req, "path"), ctx.user);
         int e = 0;
         Json entry = entry_info(path, &e);
@@ -121,6 +122,7 @@ void register_filesystem_service(Agent& a) {
     });
 
     a.unary(svc + "ListDir", [](RpcContext& ctx, const cJSON* req) -> Json {
+        AsUser as(ctx.user);
         std::string path = resolve_path(str_field(req, "path"), ctx.user);
         int64_t depth = int_field(req, "depth");
         if (depth <= 0) depth = 1;
@@ -141,6 +143,7 @@ void register_filesystem_service(Agent& a) {
     });
 
     a.unary(svc + "MakeDir", [](RpcContext& ctx, const cJSON* req) -> Json {
+        AsUser as(ctx.user);
         std::string path = resolve_path(str_field(req, "path"), ctx.user);
         struct stat st{};
         if (::stat(path.c_str(), &st) == 0) {
@@ -155,6 +158,7 @@ void register_filesystem_service(Agent& a) {
     });
 
     a.unary(svc + "Move", [](RpcContext& ctx, const cJSON* req) -> Json {
+        AsUser as(ctx.user);
         std::string src = resolve_path(str_field(req, "source"), ctx.user);
         std::string dst = resolve_path(str_field(req, "destination"), ctx.user);
         struct stat st{};
@@ -173,6 +177,7 @@ void register_filesystem_service(Agent& a) {
     });
 
     a.unary(svc + "Remove", [](RpcContext& ctx, const cJSON* req) -> Json {
+        AsUser as(ctx.user);
         std::string path = resolve_path(str_field(req, "path"), ctx.user);
         std::string where;
         if (int e = remove_all(path, &where)) throw_errno("error removing file or directory: ", "remove", where, e);
@@ -180,6 +185,7 @@ void register_filesystem_service(Agent& a) {
     });
 
     a.stream(svc + "WatchDir", [&a](RpcContext& ctx, const cJSON* req, std::shared_ptr<ServerStream> st) {
+        AsUser as(ctx.user);
         auto opts = watch_options(ctx, req);
         std::weak_ptr<ServerStream> weak = st;
         auto w = DirWatcher::start(
@@ -207,6 +213,7 @@ void register_filesystem_service(Agent& a) {
     });
 
     a.unary(svc + "CreateWatcher", [&a](RpcContext& ctx, const cJSON* req) -> Json {
+        AsUser as(ctx.user);
         auto opts = watch_options(ctx, req);
         auto pw = std::make_shared<PollWatcher>();
         std::weak_ptr<PollWatcher> weak = pw;

@@ -1,5 +1,8 @@
 // Users and paths inside the sandbox.
 #include <grp.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <pwd.h>
 
 #include <vector>
@@ -29,6 +32,22 @@ std::optional<User> lookup_user(const std::string& name) {
     groups.resize(static_cast<size_t>(n > 0 ? n : 0));
     u.groups = std::move(groups);
     return u;
+}
+
+AsUser::AsUser(const User& u) {
+    if (u.uid == 0) return;
+    // Raw syscall: glibc's setgroups() would apply to every thread; we want this thread only.
+    syscall(SYS_setgroups, u.groups.size(), u.groups.data());
+    setfsgid(u.gid);
+    setfsuid(u.uid);
+    switched_ = true;
+}
+
+AsUser::~AsUser() {
+    if (!switched_) return;
+    setfsuid(0);
+    setfsgid(0);
+    syscall(SYS_setgroups, 0, nullptr);
 }
 
 static std::string clean(const std::string& p) {

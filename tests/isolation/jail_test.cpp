@@ -409,7 +409,8 @@ int main() {
     CHECK(r.out == "lo\n", "interfaces: [%s]", r.out.c_str());
     r = run(*a, 1000, py_connect("127.0.0.1", port));
     CHECK(contains(r.out, "CONNECT 111"), "host loopback reachable?: %s", r.out.c_str());
-    r = run(*a, 1000, py_connect("1.1.1.1", 80));
+    // A documentation address (RFC 5737): without internet there is no route, nothing is sent.
+    r = run(*a, 1000, py_connect("198.51.100.7", 80));
     CHECK(contains(r.out, "CONNECT 101"), "outside reachable without internet: %s", r.out.c_str());
 
     printf("== socket_in_netns\n");
@@ -585,8 +586,6 @@ int main() {
             CHECK(r.out == "lo\ntap0\n", "interfaces: [%s]", r.out.c_str());
             r = run(*n, 1000, py_connect("10.0.2.2", port) + "; " + py_connect("127.0.0.1", port));
             CHECK(!contains(r.out, "CONNECT 0"), "host loopback reachable via slirp: %s", r.out.c_str());
-            r = run(*n, 1000, py_connect("1.1.1.1", 80) + "; getent hosts example.com || echo NODNS", 15000);
-            printf("  (info) outbound from net jail: %s\n", r.out.c_str());
             std::string sst = slurp("/proc/" + std::to_string(n->slirp_pid()) + "/status");
             CHECK(contains(status_field(sst, "Gid"), std::to_string(kHostGuardGid)) &&
                       status_field(sst, "Groups").empty() && status_field(sst, "Uid").compare(0, 1, "0") == 0,
