@@ -335,13 +335,7 @@ void Manager::kill(const std::string& id, Yield y) {
     sb->state = SbState::kKilling;
     if (sb->expiry) sb->expiry->cancel();
     cut_streams(*sb);
-    if (sb->jail) {
-        std::shared_ptr<Jail> jail(std::move(sb->jail));
-        run_blocking<bool>(pool_, y, [jail]() {
-            jail->kill();
-            return true;
-        });
-    }
+    stop_jail(*sb, y);
     std::string dir = sb->dir;
     sandboxes_.erase(id);
     remove_files(dir);
@@ -378,11 +372,7 @@ void Manager::pause(const std::string& id, bool keep_memory, Yield y) {
         }
     } else {
         sb->state = SbState::kPausing;
-        std::shared_ptr<Jail> jail(std::move(sb->jail));
-        run_blocking<bool>(pool_, y, [jail]() {
-            jail->kill();
-            return true;
-        });
+        stop_jail(*sb, y);
         sb = find(id);
         if (!sb) return;
         sb->memory_kept = false;
@@ -434,6 +424,15 @@ bool Manager::connect(const std::string& id, int64_t timeout_s, Yield y) {
     return true;
 }
 
+void Manager::stop_jail(Sandbox& sb, Yield y) {
+    if (!sb.jail) return;
+    std::shared_ptr<Jail> jail(std::move(sb.jail));  // the record may go away while we wait
+    run_blocking<bool>(pool_, y, [jail]() {
+        jail->kill();
+        return true;
+    });
+}
+
 JailMetrics Manager::metrics(Sandbox& sb) {
     if (!sb.jail) return {};
     return sb.jail->metrics();
@@ -445,11 +444,7 @@ void Manager::shutdown(Yield y) {
         if (sb->expiry) sb->expiry->cancel();
         cut_streams(*sb);
         if (sb->jail) {
-            std::shared_ptr<Jail> jail(std::move(sb->jail));
-            run_blocking<bool>(pool_, y, [jail]() {
-                jail->kill();
-                return true;
-            });
+            stop_jail(*sb, y);
             bool was_paused = sb->state == SbState::kPaused;
             sb->state = SbState::kPaused;
             if (!was_paused) sb->end_at_ns = e2b::now_unix_ns();

@@ -103,6 +103,7 @@ public:
 
 private:
     void start_jail(Sandbox& sb, Yield y);  // throws ApiError(500) with the reason
+    void stop_jail(Sandbox& sb, Yield y);   // kills its processes on the pool; files stay
     void write_config(const Sandbox& sb);
     void persist(const Sandbox& sb);
     void arm_expiry(Sandbox& sb);

@@ -401,15 +401,12 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
     if (!sb || sb->state != SbState::kRunning || !sb->jail)
         return reply(502, sandbox_502(id, "The sandbox was not found"));
 
-    bool cut = false;
-    beast::error_code ec;
-    if (port == kEnvdPort) {
-        net::local::stream_protocol::socket up(io_);
-        up.async_connect(net::local::stream_protocol::endpoint(sb->jail->agent_socket()), y[ec]);
-        if (ec) return reply(502, sandbox_502(id, "The sandbox is running but its agent is not reachable"));
-        sb = mgr_.find(id);
-        if (!sb || sb->state != SbState::kRunning) return reply(502, sandbox_502(id, "The sandbox was not found"));
-        uint64_t token = mgr_.add_cutter(*sb, [&] {
+    // Relays over a connected upstream; pausing or killing the sandbox meanwhile cuts it.
+    auto relay_cuttable = [&](auto& up) {
+        Sandbox* s = mgr_.find(id);  // the connect above yielded: the sandbox may have changed
+        if (!s || s->state != SbState::kRunning) return reply(502, sandbox_502(id, "The sandbox was not found"));
+        bool cut = false;
+        uint64_t token = mgr_.add_cutter(*s, [&] {
             cut = true;
             beast::error_code ig;
             up.close(ig);
@@ -417,6 +414,14 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
         bool keep = relay(io_, sock, buf, hp, up, cut, y);
         mgr_.remove_cutter(id, token);
         return keep && !cut;
+    };
+
+    beast::error_code ec;
+    if (port == kEnvdPort) {
+        net::local::stream_protocol::socket up(io_);
+        up.async_connect(net::local::stream_protocol::endpoint(sb->jail->agent_socket()), y[ec]);
+        if (ec) return reply(502, sandbox_502(id, "The sandbox is running but its agent is not reachable"));
+        return relay_cuttable(up);
     }
 
     std::string err;
@@ -431,16 +436,7 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
     up.async_connect(tcp::endpoint(net::ip::address_v4::loopback(), static_cast<uint16_t>(port)), y[ec]);
     if (ec) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
     up.set_option(tcp::no_delay(true), ec);
-    sb = mgr_.find(id);
-    if (!sb || sb->state != SbState::kRunning) return reply(502, sandbox_502(id, "The sandbox was not found"));
-    uint64_t token = mgr_.add_cutter(*sb, [&] {
-        cut = true;
-        beast::error_code ig;
-        up.close(ig);
-    });
-    bool keep = relay(io_, sock, buf, hp, up, cut, y);
-    mgr_.remove_cutter(id, token);
-    return keep && !cut;
+    return relay_cuttable(up);
 }
 
 }  // namespace e2blocal
