@@ -149,26 +149,44 @@ c = socket.create_connection(("127.0.0.1", p), 2); print(c.recv(10).decode())'`)
     }
   });
 
-  test('allowInternetAccess false: only a loopback interface, host addresses unreachable', async () => {
-    const s = await createSandbox({ metadata: { suite: 'isolation-nonet' }, allowInternetAccess: false });
-    const r = await sh(s, "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '");
-    assert.equal(r.stdout.trim(), 'lo', `interfaces: ${r.stdout}`);
-    // this host's own addresses (connections to them never leave the machine)
+  // Listens on each of this host's own non-loopback IPv4 addresses (and on 0.0.0.0) and checks that
+  // the sandbox cannot connect to any of them (connections to them never leave the machine).
+  async function assertHostAddressesUnreachable(s, what) {
     const addrs = [];
     for (const ifs of Object.values(os.networkInterfaces())) for (const a of ifs || []) if (a.family === 'IPv4' && !a.internal) addrs.push(a.address);
     let accepted = 0;
     const servers = [];
-    for (const a of addrs) {
-      const sv = net.createServer((c) => { accepted++; c.end('x'); });
-      const p = await new Promise((resolve) => { sv.on('error', () => resolve(0)); sv.listen(0, a, () => resolve(sv.address().port)); });
-      servers.push(sv);
-      if (!p) continue;
-      const py = await sh(s, `python3 -c 'import socket; socket.create_connection(("${a}", ${p}), 1); print("CONNECTED")'`, { timeoutMs: 15_000 });
-      assert.ok(!py.stdout.includes('CONNECTED'), `sandbox without internet access connected to host ${a}:${p}`);
+    try {
+      const listen = (host) => new Promise((resolve) => {
+        const sv = net.createServer((c) => { accepted++; c.end('x'); });
+        servers.push(sv);
+        sv.on('error', () => resolve(0));
+        sv.listen(0, host, () => resolve(sv.address().port));
+      });
+      const anyPort = await listen('0.0.0.0');
+      for (const a of addrs) {
+        for (const p of [await listen(a), anyPort]) {
+          if (!p) continue;
+          const py = await sh(s, `python3 -c 'import socket; socket.create_connection(("${a}", ${p}), 2); print("CONNECTED")'`, { timeoutMs: 15_000 });
+          assert.ok(!py.stdout.includes('CONNECTED'), `sandbox (${what}) connected to host ${a}:${p}`);
+        }
+      }
+      assert.equal(accepted, 0, `a host listener accepted a connection from the sandbox (${what})`);
+    } finally {
+      servers.forEach((sv) => sv.close());
     }
-    servers.forEach((sv) => sv.close());
-    assert.equal(accepted, 0);
+  }
+
+  test('allowInternetAccess false: only a loopback interface, host addresses unreachable', async () => {
+    const s = await createSandbox({ metadata: { suite: 'isolation-nonet' }, allowInternetAccess: false });
+    const r = await sh(s, "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '");
+    assert.equal(r.stdout.trim(), 'lo', `interfaces: ${r.stdout}`);
+    await assertHostAddressesUnreachable(s, 'no internet');
     await s.kill();
+  });
+
+  test("internet access on (the SDK default): the host's own non-loopback addresses are unreachable", async () => {
+    await assertHostAddressesUnreachable(sbx, 'internet on');
   });
 
   test('root has no capabilities; mount and unshare fail', async () => {
