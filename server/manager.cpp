@@ -195,6 +195,8 @@ void Manager::write_config(const Sandbox& sb) {
     e2b::json_set_str(j.get(), "defaultUser", "user");
     e2b::json_set_str(j.get(), "defaultWorkdir", "/home/user");
     e2b::json_set_str(j.get(), "envdVersion", opts_.envd_version);
+    e2b::json_set_int(j.get(), "cpuCount", sb.cpu_count);
+    e2b::json_set_int(j.get(), "memoryMB", sb.memory_mb);
     auto env = sb.env_vars;
     env["E2B_SANDBOX"] = "true";
     env["E2B_SANDBOX_ID"] = sb.id;

@@ -37,6 +37,8 @@ struct Config {
     std::string default_workdir;                 // empty = the user's home
     std::map<std::string, std::string> env_vars; // sandbox-wide, E2B_* included
     std::string envd_version = "0.6.13";
+    int cpu_count = 0;                           // the sandbox's limits, for /metrics (0 = unknown)
+    int memory_mb = 0;
 };
 
 struct User {

@@ -1,6 +1,6 @@
 // e2b-agent entry point: `e2b-agent --socket PATH [--config PATH]`.
 // Config (JSON, written by e2b-local): {"sandboxId","templateId","accessToken","defaultUser",
-// "defaultWorkdir","envVars":{...},"envdVersion"}.
+// "defaultWorkdir","envVars":{...},"envdVersion","cpuCount","memoryMB"}.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -34,6 +34,8 @@ static bool load_config(const std::string& path, Config* cfg, std::string* err) 
     cfg->default_user = e2b::json_str_or(j.get(), "defaultUser", "user");
     cfg->default_workdir = e2b::json_str_or(j.get(), "defaultWorkdir");
     cfg->envd_version = e2b::json_str_or(j.get(), "envdVersion", cfg->envd_version);
+    cfg->cpu_count = static_cast<int>(e2b::json_int_or(j.get(), "cpuCount", 0));
+    cfg->memory_mb = static_cast<int>(e2b::json_int_or(j.get(), "memoryMB", 0));
     if (!e2b::json_string_map(e2b::json_get(j.get(), "envVars"), &cfg->env_vars)) {
         *err = "config envVars must map strings to strings";
         return false;

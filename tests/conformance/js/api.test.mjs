@@ -2,7 +2,7 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { useServer, createSandbox, killTrackedAfter, randomKey } from './harness.mjs';
+import { useServer, createSandbox, killTrackedAfter, randomKey, sleep } from './harness.mjs';
 
 const srv = await useServer();
 await killTrackedAfter();
@@ -98,6 +98,19 @@ describe('raw api', { concurrency: true }, () => {
     const b = await fetch(srv.url + '/process.Process/List', { method: 'POST', headers: { ...base, 'E2b-Sandbox-Port': '49983' }, body: '{}' });
     assert.equal(b.status, 400, 'only E2b-Sandbox-Port');
     await b.arrayBuffer();
+  });
+
+  test('envd /metrics: the sandbox\'s limits and its own usage', async () => {
+    const route = { 'E2b-Sandbox-Id': sbx.sandboxId, 'E2b-Sandbox-Port': '49983', 'X-Access-Token': sbx.envdAccessToken };
+    const info = await sbx.getInfo();
+    await sbx.commands.run('python3 -c "x = bytearray(64 << 20); import time; time.sleep(3)"', { background: true });
+    await sleep(1500);
+    const m = await (await fetch(srv.url + '/metrics', { headers: route })).json();
+    assert.equal(m.cpu_count, info.cpuCount);
+    assert.equal(m.mem_total, info.memoryMB * 1024 * 1024);
+    assert.ok(m.mem_used >= 64 * 1024 * 1024 && m.mem_used < m.mem_total, `mem_used ${m.mem_used}`);
+    assert.ok(m.cpu_used_pct >= 0 && m.cpu_used_pct <= 100 * m.cpu_count, `cpu_used_pct ${m.cpu_used_pct}`);
+    assert.ok(m.disk_total > 0 && m.disk_used > 0);
   });
 
   test('envd: health 204, access token enforced (401), unknown method 404 unimplemented, /envs', async () => {
