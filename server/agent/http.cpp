@@ -85,10 +85,12 @@ private:
     void dispatch();
     void read_full_body(std::function<void(std::string)> then);
     void pump_body();
+    void body_done(beast::error_code ec);
     void handle_unary(const UnaryHandler& h, std::string body);
     void handle_stream(const StreamHandler& h, std::string body);
     bool resolve_user(User* out, RpcError* err);
     void finish_exchange();
+    void schedule_flush();
     void flush_stream();
     void watch_peer();
     void close();
@@ -106,15 +108,19 @@ private:
     bool body_abandoned_ = false;
 
     // streamed body
-    char chunk_[64 * 1024];
+    // Only while a body is read: idle keep-alive sessions then stay small.
+    static constexpr size_t kChunk = 64 * 1024;
+    std::unique_ptr<char[]> chunk_;
     std::function<bool(std::string_view)> on_data_;
     std::function<void(beast::error_code)> on_done_;
 
     // streaming response
     std::shared_ptr<StreamImpl> stream_;
     std::deque<std::string> out_q_;
+    std::vector<net::const_buffer> out_bufs_;  // the write in flight: the front of out_q_
     size_t out_bytes_ = 0;  // queued, not yet written
     bool writing_ = false;
+    bool flush_posted_ = false;
     bool last_queued_ = false;
     bool peer_gone_ = false;
     char peek_[1];
@@ -190,35 +196,37 @@ void Session::read_body(std::function<bool(std::string_view)> on_data,
     on_done_ = std::move(on_done);
     bp_.emplace(std::move(*hp_));
     bp_->body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
-    if (bp_->is_done()) {
-        auto done = std::move(on_done_);
-        return done({});
-    }
+    if (bp_->is_done()) return body_done({});
     pump_body();
 }
 
+// The callbacks may hold the session (a reference cycle): drop both before calling on_done.
+void Session::body_done(beast::error_code ec) {
+    on_data_ = nullptr;
+    chunk_.reset();
+    auto done = std::move(on_done_);
+    on_done_ = nullptr;
+    done(ec);
+}
+
 void Session::pump_body() {
-    bp_->get().body().data = chunk_;
-    bp_->get().body().size = sizeof chunk_;
+    if (!chunk_) chunk_.reset(new char[kChunk]);
+    bp_->get().body().data = chunk_.get();
+    bp_->get().body().size = kChunk;
     auto self = shared_from_this();
     http::async_read_some(sock_, buf_, *bp_, [self](beast::error_code ec, size_t) {
         if (ec == http::error::need_buffer) ec = {};
-        size_t n = sizeof self->chunk_ - self->bp_->get().body().size;
-        if (!ec && n > 0 && !self->on_data_(std::string_view(self->chunk_, n))) {
+        size_t n = kChunk - self->bp_->get().body().size;
+        if (!ec && n > 0 && !self->on_data_(std::string_view(self->chunk_.get(), n))) {
             self->body_abandoned_ = true;
             self->keep_alive_ = false;
-            auto done = std::move(self->on_done_);
-            return done({});
+            return self->body_done({});
         }
         if (ec) {
             self->keep_alive_ = false;
-            auto done = std::move(self->on_done_);
-            return done(ec);
+            return self->body_done(ec);
         }
-        if (self->bp_->is_done()) {
-            auto done = std::move(self->on_done_);
-            return done({});
-        }
+        if (self->bp_->is_done()) return self->body_done({});
         self->pump_body();
     });
 }
@@ -227,7 +235,7 @@ void Session::read_full_body(std::function<void(std::string)> then) {
     auto body = std::make_shared<std::string>();
     auto self = shared_from_this();
     read_body(
-        [body, self](std::string_view piece) {
+        [body](std::string_view piece) {
             if (body->size() + piece.size() > kMaxRpcBody) return false;
             body->append(piece.data(), piece.size());
             return true;
@@ -241,6 +249,32 @@ void Session::read_full_body(std::function<void(std::string)> then) {
             }
             then(std::move(*body));
         });
+}
+
+// lookup_user() goes through NSS (passwd, group, systemd's userdb probes: ~40 file system calls)
+// on every request; its answers are kept until one of the files it reads changes.
+std::optional<User> cached_user(const std::string& name) {
+    struct Entry {
+        std::string stamp;
+        std::optional<User> user;
+    };
+    static std::map<std::string, Entry> cache;
+    std::string stamp;
+    for (const char* f : {"/etc/passwd", "/etc/group", "/etc/nsswitch.conf"}) {
+        struct stat st {};
+        if (::stat(f, &st) != 0) return lookup_user(name);
+        char b[96];
+        snprintf(b, sizeof b, "%lu:%lu:%lld:%ld.%ld;", static_cast<unsigned long>(st.st_dev),
+                 static_cast<unsigned long>(st.st_ino), static_cast<long long>(st.st_size),
+                 static_cast<long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec));
+        stamp += b;
+    }
+    auto it = cache.find(name);
+    if (it != cache.end() && it->second.stamp == stamp) return it->second.user;
+    auto u = lookup_user(name);
+    if (cache.size() > 64) cache.clear();
+    cache[name] = Entry{stamp, u};
+    return u;
 }
 
 bool Session::resolve_user(User* out, RpcError* err) {
@@ -258,7 +292,7 @@ bool Session::resolve_user(User* out, RpcError* err) {
             name = dec->substr(0, dec->find(':'));
         }
     }
-    auto u = lookup_user(name);
+    auto u = cached_user(name);
     if (!u) {
         *err = {Code::kUnauthenticated, "invalid username: '" + name + "'"};
         return false;
@@ -318,7 +352,7 @@ void Session::handle_stream(const StreamHandler& h, std::string body) {
     stream_ = std::make_shared<StreamImpl>(shared_from_this());
     out_bytes_ += hdr.str().size();
     out_q_.push_back(hdr.str());
-    flush_stream();
+    schedule_flush();
     watch_peer();
 
     auto st = stream_;
@@ -366,7 +400,7 @@ void Session::watch_peer() {
         if (ec) {
             self->peer_gone_ = true;
             self->stream_->closed_by_peer();
-            return;
+            return self->close();  // drops stream_, which holds the session
         }
         self->watch_peer();
     });
@@ -377,17 +411,36 @@ void Session::stream_write(std::string data, bool last) {
     out_bytes_ += data.size();
     out_q_.push_back(std::move(data));
     if (last) last_queued_ = true;
-    flush_stream();
+    schedule_flush();
+}
+
+// Flushes after the current handler: what it queued (header + start event, end event +
+// end-of-stream) leaves in one write, i.e. one wakeup of the relay and of the client.
+void Session::schedule_flush() {
+    if (flush_posted_ || writing_) return;
+    flush_posted_ = true;
+    net::post(sock_.get_executor(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush_stream();
+    });
 }
 
 void Session::flush_stream() {
     if (writing_ || out_q_.empty()) return;
     writing_ = true;
+    out_bufs_.clear();
+    for (auto& s : out_q_) {
+        out_bufs_.push_back(net::buffer(s));
+        if (out_bufs_.size() == 64) break;
+    }
+    size_t count = out_bufs_.size();
     auto self = shared_from_this();
-    net::async_write(sock_, net::buffer(out_q_.front()), [self](beast::error_code ec, size_t) {
+    net::async_write(sock_, out_bufs_, [self, count](beast::error_code ec, size_t) {
         self->writing_ = false;
-        self->out_bytes_ -= self->out_q_.front().size();
-        self->out_q_.pop_front();
+        for (size_t i = 0; i < count; ++i) {
+            self->out_bytes_ -= self->out_q_.front().size();
+            self->out_q_.pop_front();
+        }
         if (ec) {
             self->peer_gone_ = true;
             self->out_q_.clear();

@@ -264,6 +264,10 @@ void ProcessService::maybe_end(const std::shared_ptr<Proc>& p) {
     for (auto* d : {&p->out, &p->err, &p->master, &p->in})
         if (*d) d->reset();  // closes the fd; pending handlers see operation_aborted
     p->in_q.clear();
+    // The record is retained for replay; its read buffers (64 KiB) must not be, or a burst of
+    // short commands grows the agent by that much per command for the retention time.
+    std::vector<char>().swap(p->out_buf);
+    std::vector<char>().swap(p->err_buf);
     p->open_outputs = 0;
     p->deadline.cancel();
     p->end_msg = end_event(p->wait_status);

@@ -32,8 +32,8 @@ struct Spawned {
 };
 
 // Returns false with a Go-style message ("fork/exec /x: no such file or directory") when the
-// child could not be started; exec errors come back through a CLOEXEC pipe, so a true return
-// means execve succeeded. The child is reaped by the agent's SIGCHLD handler either way.
+// child could not be started; the child shares the agent's memory until it execs (vfork-style)
+// and reports a failure there, so a true return means execve succeeded. The child is reaped by the agent's SIGCHLD handler either way.
 bool spawn_process(const SpawnOptions& o, Spawned* out, std::string* err);
 
 }  // namespace agent

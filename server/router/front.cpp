@@ -43,15 +43,6 @@ bool write_all(Stream& s, std::initializer_list<net::const_buffer> bufs, Yield y
     return !ec;
 }
 
-// Writes one piece of body, chunk-framed when `chunked`.
-template <class Stream>
-bool write_piece(Stream& s, bool chunked, const char* data, size_t n, Yield y) {
-    if (!chunked) return write_all(s, {net::buffer(data, n)}, y);
-    char hdr[24];
-    int hl = snprintf(hdr, sizeof hdr, "%zx\r\n", n);
-    return write_all(s, {net::buffer(hdr, static_cast<size_t>(hl)), net::buffer(data, n), net::buffer("\r\n", 2)}, y);
-}
-
 bool write_simple(tcp::socket& s, unsigned version, int status, const std::string& body,
                   const std::vector<std::pair<std::string, std::string>>& headers, bool keep_alive, Yield y) {
     http::response<http::string_body> res{static_cast<http::status>(status), version};
@@ -95,11 +86,26 @@ void pump(From& from, To& to, Yield y) {
     to.close(ig);
 }
 
+// Appends one piece of body to `out`, chunk-framed when `chunked`.
+void append_piece(std::string& out, bool chunked, const char* data, size_t n) {
+    if (chunked) {
+        char hdr[24];
+        int hl = snprintf(hdr, sizeof hdr, "%zx\r\n", n);
+        out.append(hdr, static_cast<size_t>(hl));
+    }
+    out.append(data, n);
+    if (chunked) out.append("\r\n", 2);
+}
+
 // Relays one request/response exchange between the client and an upstream stream (the agent's
 // unix socket or a TCP port in the sandbox). Returns whether the client connection may be reused.
+// With `keep_up` the upstream is asked to keep its connection open, and *up_reusable says whether
+// it ended in a state where another request can follow on it.
 template <class Up>
 bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
-           http::request_parser<http::empty_body>& hp, Up& up, bool& cut, Yield y) {
+           http::request_parser<http::empty_body>& hp, Up& up, bool& cut, bool keep_up, bool* up_reusable,
+           Yield y) {
+    *up_reusable = false;
     const auto& req = hp.get();
     const unsigned version = req.version();
     const bool head = req.method() == http::verb::head;
@@ -123,17 +129,18 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
     if (upgrade) {
         ureq.set(http::field::connection, "Upgrade");
         ureq.set(http::field::upgrade, req[http::field::upgrade]);
-    } else {
+    } else if (!keep_up) {
         ureq.set(http::field::connection, "close");
     }
     if (expects_continue(req) && !write_all(client, {net::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25)}, y)) return false;
     std::string uhdr = serialize(ureq.base());
-    if (!write_all(up, {net::buffer(uhdr)}, y)) return false;
+    // Without a body the header goes now; with one it leaves with the first piece (one write).
+    if (!has_body && !write_all(up, {net::buffer(uhdr)}, y)) return false;
 
     // Client side: stream the request body upstream, then watch for the client going away
     // (it sends nothing while a response streams; EOF means it disconnected).
     std::optional<http::request_parser<http::buffer_body>> bp;
-    bool client_done = false, client_failed = false, client_gone = false, resp_done = false;
+    bool client_done = false, client_failed = false, client_gone = false, resp_done = false, body_sent = !has_body;
     net::steady_timer client_wait(io, net::steady_timer::time_point::max());
     net::spawn(y, [&](Yield y2) {
         beast::error_code e;
@@ -141,6 +148,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
             bp.emplace(std::move(hp));
             bp->body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
             std::vector<char> buf(kRelayChunk);
+            std::string out = std::move(uhdr);
             while (!bp->is_done()) {
                 bp->get().body().data = buf.data();
                 bp->get().body().size = buf.size();
@@ -151,12 +159,15 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
                     break;
                 }
                 size_t n = buf.size() - bp->get().body().size;
-                if (n && !write_piece(up, req_chunked, buf.data(), n, y2)) {
+                if (n) append_piece(out, req_chunked, buf.data(), n);
+                if (bp->is_done() && req_chunked) out.append("0\r\n\r\n", 5);
+                if (!out.empty() && !write_all(up, {net::buffer(out)}, y2)) {
                     client_failed = true;
                     break;
                 }
+                out.clear();
             }
-            if (!client_failed && req_chunked && !write_all(up, {net::buffer("0\r\n\r\n", 5)}, y2)) client_failed = true;
+            body_sent = !client_failed;
         }
         if (!client_failed && !resp_done && !upgrade && cbuf.size() == 0) {
             size_t n = client.async_read_some(cbuf.prepare(4096), y2[e]);
@@ -237,25 +248,61 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
         cres.content_length(body_follows ? *rp.content_length() : 0);
     }
     cres.keep_alive(keep);
-    std::string h = serialize(cres.base());
-    bool ok = write_all(client, {net::buffer(h)}, y);
+    const bool up_keep = ures.keep_alive();
 
-    std::vector<char> buf(kRelayChunk);
-    while (ok && body_follows && !rp.is_done()) {
-        rp.get().body().data = buf.data();
-        rp.get().body().size = buf.size();
-        http::async_read_some(up, ubuf, rp, y[ec]);
-        if (ec == http::error::need_buffer) ec = {};
-        size_t n = buf.size() - rp.get().body().size;
-        if (n && !write_piece(client, out_chunked, buf.data(), n, y)) ok = false;
-        if (ec) {
-            // A close-delimited body ends at EOF; anything else is a truncated response.
-            if (!(ec == http::error::end_of_stream && rp.is_done())) ok = false;
-            break;
+    // Body: everything the upstream has sent so far is parsed first and leaves in one write,
+    // just before the relay would wait for more (the header goes with the first piece). Each
+    // upstream write is thus flushed at once, in one client write, not one per piece.
+    std::string out = serialize(cres.base());
+    bool ok = true;
+    auto flush = [&] {
+        if (out.empty()) return true;
+        bool r = write_all(client, {net::buffer(out)}, y);
+        out.clear();
+        return r;
+    };
+    if (body_follows) {
+        rp.eager(true);
+        std::vector<char> buf(kRelayChunk);
+        while (!rp.is_done()) {
+            beast::error_code pec = http::error::need_more;
+            if (ubuf.size()) {
+                rp.get().body().data = buf.data();
+                rp.get().body().size = buf.size();
+                pec = {};
+                size_t used = rp.put(ubuf.data(), pec);
+                ubuf.consume(used);
+                if (pec == http::error::need_buffer) pec = {};
+                if (!pec && used == 0) pec = http::error::need_more;  // no progress without more bytes
+                size_t n = buf.size() - rp.get().body().size;
+                if (n) append_piece(out, out_chunked, buf.data(), n);
+                if (rp.is_done()) break;
+                if (pec && pec != http::error::need_more) {  // malformed upstream response
+                    ok = false;
+                    break;
+                }
+                if (!pec && out.size() < kRelayChunk) continue;  // more to parse in ubuf
+            }
+            if (!flush()) {
+                ok = false;
+                break;
+            }
+            if (pec != http::error::need_more) continue;
+            size_t r = up.async_read_some(ubuf.prepare(kRelayChunk), y[ec]);
+            if (ec) {
+                // A close-delimited body ends at EOF; anything else is a truncated response.
+                beast::error_code eec;
+                if (ec == net::error::eof) rp.put_eof(eec);
+                if (ec != net::error::eof || eec || !rp.is_done()) ok = false;
+                break;
+            }
+            ubuf.commit(r);
         }
     }
-    if (ok && out_chunked && !write_all(client, {net::buffer("0\r\n\r\n", 5)}, y)) ok = false;
+    if (ok && out_chunked) out.append("0\r\n\r\n", 5);
+    if (ok && !flush()) ok = false;
     finish_client_side();
+    *up_reusable = ok && keep_up && up_keep && rp.is_done() && ubuf.size() == 0 && body_sent && !cut && !client_gone;
     return ok && keep;
 }
 
@@ -402,7 +449,8 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
         return reply(502, sandbox_502(id, "The sandbox was not found"));
 
     // Relays over a connected upstream; pausing or killing the sandbox meanwhile cuts it.
-    auto relay_cuttable = [&](auto& up) {
+    auto relay_cuttable = [&](auto& up, bool keep_up, bool* up_reusable) {
+        *up_reusable = false;
         Sandbox* s = mgr_.find(id);  // the connect above yielded: the sandbox may have changed
         if (!s || s->state != SbState::kRunning) return reply(502, sandbox_502(id, "The sandbox was not found"));
         bool cut = false;
@@ -411,17 +459,24 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
             beast::error_code ig;
             up.close(ig);
         });
-        bool keep = relay(io_, sock, buf, hp, up, cut, y);
+        bool keep = relay(io_, sock, buf, hp, up, cut, keep_up, up_reusable, y);
         mgr_.remove_cutter(id, token);
+        if (cut) *up_reusable = false;
         return keep && !cut;
     };
 
     beast::error_code ec;
     if (port == kEnvdPort) {
-        net::local::stream_protocol::socket up(io_);
-        up.async_connect(net::local::stream_protocol::endpoint(sb->jail->agent_socket()), y[ec]);
-        if (ec) return reply(502, sandbox_502(id, "The sandbox is running but its agent is not reachable"));
-        return relay_cuttable(up);
+        // An idle connection to this agent from an earlier request, or a new one.
+        UnixSocket up = take_idle(id);
+        if (!up.is_open()) {
+            up.async_connect(net::local::stream_protocol::endpoint(sb->jail->agent_socket()), y[ec]);
+            if (ec) return reply(502, sandbox_502(id, "The sandbox is running but its agent is not reachable"));
+        }
+        bool reusable = false;
+        bool keep = relay_cuttable(up, true, &reusable);
+        if (reusable) put_idle(id, std::move(up));
+        return keep;
     }
 
     std::string err;
@@ -436,7 +491,50 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
     up.async_connect(tcp::endpoint(net::ip::address_v4::loopback(), static_cast<uint16_t>(port)), y[ec]);
     if (ec) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
     up.set_option(tcp::no_delay(true), ec);
-    return relay_cuttable(up);
+    bool reusable;
+    return relay_cuttable(up, false, &reusable);
+}
+
+Front::UnixSocket Front::take_idle(const std::string& id) {
+    auto it = idle_.find(id);
+    while (it != idle_.end() && !it->second.empty()) {
+        auto& list = it->second;
+        IdleUp e = std::move(list.back());
+        list.pop_back();
+        mgr_.remove_cutter(id, e.cutter);
+        if (list.empty()) idle_.erase(it);
+        // An idle agent connection has nothing to read; EOF or data means it is unusable.
+        char c;
+        ssize_t n = ::recv(e.sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::move(e.sock);
+        beast::error_code ig;
+        e.sock.close(ig);
+        it = idle_.find(id);
+    }
+    return UnixSocket(io_);
+}
+
+void Front::put_idle(const std::string& id, UnixSocket sock) {
+    Sandbox* sb = mgr_.find(id);
+    auto& list = idle_[id];
+    if (!sb || sb->state != SbState::kRunning || list.size() >= kMaxIdlePerSandbox) {
+        if (list.empty()) idle_.erase(id);
+        return;  // closes sock
+    }
+    uint64_t serial = ++idle_serial_;
+    // Pause and kill run the cutters: the sandbox's idle connections go with its streams.
+    uint64_t cutter = mgr_.add_cutter(*sb, [this, id, serial] {
+        auto it = idle_.find(id);
+        if (it == idle_.end()) return;
+        auto& l = it->second;
+        for (auto e = l.begin(); e != l.end(); ++e) {
+            if (e->serial != serial) continue;
+            l.erase(e);  // closes the socket
+            break;
+        }
+        if (l.empty()) idle_.erase(it);
+    });
+    list.push_back(IdleUp{std::move(sock), cutter, serial});
 }
 
 }  // namespace e2blocal

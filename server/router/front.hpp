@@ -5,7 +5,9 @@
 // Bodies stream in both directions frame by frame; WebSocket upgrades become a byte tunnel.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "api/api.hpp"
 #include "common.hpp"
@@ -30,10 +32,24 @@ private:
     // Finds the sandbox of a presigned /files URL by checking its signature; "" if none.
     std::string sandbox_for_signature(const std::string& target);
 
+    // Keep-alive connections to the agents, idle between requests (saves a connect and the
+    // agent's accept per request). Dropped by the sandbox's cutters on pause and kill.
+    using UnixSocket = net::local::stream_protocol::socket;
+    struct IdleUp {
+        UnixSocket sock;
+        uint64_t cutter;
+        uint64_t serial;
+    };
+    static constexpr size_t kMaxIdlePerSandbox = 4;
+    UnixSocket take_idle(const std::string& id);  // a closed socket if none is usable
+    void put_idle(const std::string& id, UnixSocket sock);
+
     net::io_context& io_;
     Manager& mgr_;
     Api& api_;
     tcp::acceptor acceptor_;
+    std::map<std::string, std::vector<IdleUp>> idle_;
+    uint64_t idle_serial_ = 0;
 };
 
 }  // namespace e2blocal
