@@ -110,6 +110,22 @@ public:
     virtual size_t pending_bytes() const { return 0; }
 };
 
+// A streamed plain-HTTP response body (chunked transfer encoding), e.g. NDJSON. Same ownership
+// and thread rules as ServerStream; calls after the client has gone are no-ops.
+class ResponseStream {
+public:
+    virtual ~ResponseStream() = default;
+    // Sends `data` as one chunk, flushed at once (empty data is ignored).
+    virtual void write(std::string data) = 0;
+    // Ends the body and completes the exchange. Idempotent; later write() calls are ignored.
+    virtual void finish() = 0;
+    virtual bool finished() const = 0;
+    // Called once if the client goes away before finish().
+    virtual void on_close(std::function<void()> cb) = 0;
+    // Bytes written but not yet sent to the client.
+    virtual size_t pending_bytes() const = 0;
+};
+
 using UnaryHandler = std::function<Json(RpcContext&, const cJSON* req)>;
 using StreamHandler = std::function<void(RpcContext&, const cJSON* req, std::shared_ptr<ServerStream>)>;
 
@@ -133,6 +149,10 @@ public:
     // Sends the whole file behind `fd` (ownership taken) with a Content-Length of `size`.
     virtual void respond_fd(http::status st, int fd, uint64_t size, std::string content_type,
                             std::vector<std::pair<std::string, std::string>> extra_headers = {}) = 0;
+    // Starts a streamed response (instead of respond()); the request body must have been read.
+    virtual std::shared_ptr<ResponseStream> start_stream(
+        http::status st, std::string content_type,
+        std::vector<std::pair<std::string, std::string>> extra_headers = {}) = 0;
     // envd's plain JSON error: {"code":<status>,"message":"..."}
     void respond_error(http::status st, const std::string& message);
     void respond_json(http::status st, const cJSON* body);
@@ -164,6 +184,9 @@ public:
     std::map<std::string, std::string> process_env(const User& u, const std::map<std::string, std::string>& extra) const;
 
     void listen(const std::string& socket_path);  // throws on failure
+    // A second listener whose every request goes to `h` alone: no envd routes, no access-token
+    // check (the code interpreter's API on its own socket). Throws on failure.
+    void listen_plain(const std::string& socket_path, HttpHandler h);
 
     // Used by the HTTP session.
     const UnaryHandler* find_unary(const std::string& p) const;
@@ -172,11 +195,14 @@ public:
 
 private:
     void accept();
+    void accept_plain();
     void watch_children();
 
     net::io_context& io_;
     Config cfg_;
     std::optional<net::local::stream_protocol::acceptor> acceptor_;
+    std::optional<net::local::stream_protocol::acceptor> plain_acceptor_;
+    HttpHandler plain_handler_;
     net::signal_set sigchld_;
     std::map<std::string, UnaryHandler> unary_;
     std::map<std::string, StreamHandler> stream_;
@@ -189,5 +215,8 @@ void register_health(Agent& a);              // health.cpp: /health, /envs, /met
 void register_process_service(Agent& a);     // process.cpp
 void register_filesystem_service(Agent& a);  // filesystem.cpp (+ watch)
 void register_files_http(Agent& a);          // files.cpp: GET/POST /files
+// interp.cpp: the code interpreter (port 49999 API: /execute, /contexts, /health) as one handler
+// for Agent::listen_plain.
+HttpHandler make_code_interpreter(Agent& a);
 
 }  // namespace agent

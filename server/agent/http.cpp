@@ -38,6 +38,10 @@ public:
     void set_keepalive(Json msg) override;
     size_t pending_bytes() const override;
 
+    // Plain chunked bodies (ResponseStream): raw data chunks and the terminating chunk.
+    void send_chunk(const std::string& data);
+    void finish_chunks();
+
     // Called by the session.
     void closed_by_peer() { close_with(Code::kCanceled); }
     void start_timers(int64_t timeout_ms, int keepalive_s);
@@ -56,7 +60,7 @@ private:
 
 class Session : public std::enable_shared_from_this<Session>, public HttpExchange {
 public:
-    Session(Agent& a, Socket sock) : agent_(a), sock_(std::move(sock)) {}
+    Session(Agent& a, Socket sock, const HttpHandler* only = nullptr) : agent_(a), sock_(std::move(sock)), only_(only) {}
 
     void start() { read_header(); }
 
@@ -73,6 +77,8 @@ public:
                  std::vector<std::pair<std::string, std::string>> extra) override;
     void respond_fd(http::status st, int fd, uint64_t size, std::string content_type,
                     std::vector<std::pair<std::string, std::string>> extra) override;
+    std::shared_ptr<ResponseStream> start_stream(http::status st, std::string content_type,
+                                                 std::vector<std::pair<std::string, std::string>> extra) override;
 
     // Streaming output (used by StreamImpl).
     void stream_write(std::string data, bool last);
@@ -97,6 +103,7 @@ private:
 
     Agent& agent_;
     Socket sock_;
+    const HttpHandler* only_;  // plain listener: every request goes here
     beast::flat_buffer buf_;
     std::optional<http::request_parser<http::empty_body>> hp_;
     std::optional<http::request_parser<http::buffer_body>> bp_;
@@ -154,6 +161,7 @@ void Session::dispatch() {
     path_ = target.substr(0, qpos);
     query_ = qpos == std::string::npos ? std::multimap<std::string, std::string>{}
                                        : e2b::parse_query(std::string_view(target).substr(qpos + 1));
+    if (only_) return (*only_)(shared_from_this());
 
     // envd: every route but /health and /files needs the access token when one is set.
     const auto& token = agent_.config().access_token;
@@ -500,6 +508,41 @@ void Session::respond_fd(http::status st, int fd, uint64_t size, std::string con
     });
 }
 
+// ResponseStream over the session's streaming machinery (StreamImpl without Connect framing).
+class PlainStream : public ResponseStream {
+public:
+    explicit PlainStream(std::shared_ptr<StreamImpl> s) : s_(std::move(s)) {}
+    void write(std::string data) override { s_->send_chunk(data); }
+    void finish() override { s_->finish_chunks(); }
+    bool finished() const override { return s_->finished(); }
+    void on_close(std::function<void()> cb) override {
+        s_->on_close([cb = std::move(cb)](Code) { cb(); });
+    }
+    size_t pending_bytes() const override { return s_->pending_bytes(); }
+
+private:
+    std::shared_ptr<StreamImpl> s_;
+};
+
+std::shared_ptr<ResponseStream> Session::start_stream(http::status st, std::string content_type,
+                                                      std::vector<std::pair<std::string, std::string>> extra) {
+    responded_ = true;
+    http::response<http::empty_body> res{st, headers().version()};
+    if (!content_type.empty()) res.set(http::field::content_type, content_type);
+    for (auto& [k, v] : extra) res.set(k, v);
+    res.chunked(true);
+    if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
+    res.keep_alive(keep_alive_);
+    std::ostringstream hdr;
+    hdr << res.base();
+    stream_ = std::make_shared<StreamImpl>(shared_from_this());
+    out_bytes_ += hdr.str().size();
+    out_q_.push_back(hdr.str());
+    flush_stream();
+    watch_peer();
+    return std::make_shared<PlainStream>(stream_);
+}
+
 void Session::finish_exchange() {
     stream_.reset();
     if (!keep_alive_) return close();
@@ -543,6 +586,19 @@ void StreamImpl::finish(const RpcError* err) {
     char sz[20];
     snprintf(sz, sizeof sz, "%zx\r\n", env.size());
     session_->stream_write(std::string(sz) + env + "\r\n0\r\n\r\n", true);
+}
+
+void StreamImpl::send_chunk(const std::string& data) {
+    if (finished_ || data.empty() || session_->peer_gone()) return;
+    char sz[20];
+    snprintf(sz, sizeof sz, "%zx\r\n", data.size());
+    session_->stream_write(std::string(sz) + data + "\r\n", false);
+}
+
+void StreamImpl::finish_chunks() {
+    if (finished_) return;
+    finished_ = true;
+    session_->stream_write("0\r\n\r\n", true);
 }
 
 void StreamImpl::set_keepalive(Json msg) { keepalive_msg_ = std::move(msg); }
@@ -644,6 +700,25 @@ void Agent::listen(const std::string& socket_path) {
     ::chmod(socket_path.c_str(), 0600);
     acceptor_->listen(net::socket_base::max_listen_connections);
     accept();
+}
+
+void Agent::listen_plain(const std::string& socket_path, HttpHandler h) {
+    plain_handler_ = std::move(h);
+    ::unlink(socket_path.c_str());
+    plain_acceptor_.emplace(io_);
+    net::local::stream_protocol::endpoint ep(socket_path);
+    plain_acceptor_->open(ep.protocol());
+    plain_acceptor_->bind(ep);
+    ::chmod(socket_path.c_str(), 0600);
+    plain_acceptor_->listen(net::socket_base::max_listen_connections);
+    accept_plain();
+}
+
+void Agent::accept_plain() {
+    plain_acceptor_->async_accept([this](beast::error_code ec, Socket sock) {
+        if (!ec) std::make_shared<Session>(*this, std::move(sock), &plain_handler_)->start();
+        accept_plain();
+    });
 }
 
 void Agent::accept() {

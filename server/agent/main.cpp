@@ -1,4 +1,5 @@
-// e2b-agent entry point: `e2b-agent --socket PATH [--config PATH]`.
+// e2b-agent entry point: `e2b-agent --socket PATH [--config PATH] [--ci-socket PATH]`.
+// --ci-socket: also serve the code interpreter's API (E2B port 49999) on that socket.
 // Config (JSON, written by e2b-local): {"sandboxId","templateId","accessToken","defaultUser",
 // "defaultWorkdir","envVars":{...},"envdVersion","cpuCount","memoryMB"}.
 #include <fcntl.h>
@@ -44,13 +45,14 @@ static bool load_config(const std::string& path, Config* cfg, std::string* err) 
 }
 
 int main(int argc, char** argv) {
-    std::string socket_path, config_path;
+    std::string socket_path, config_path, ci_socket_path;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--socket" && i + 1 < argc) socket_path = argv[++i];
         else if (a == "--config" && i + 1 < argc) config_path = argv[++i];
+        else if (a == "--ci-socket" && i + 1 < argc) ci_socket_path = argv[++i];
         else {
-            fprintf(stderr, "usage: e2b-agent --socket PATH [--config PATH]\n");
+            fprintf(stderr, "usage: e2b-agent --socket PATH [--config PATH] [--ci-socket PATH]\n");
             return 2;
         }
     }
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
         register_filesystem_service(agent);
         register_files_http(agent);
         agent.listen(socket_path);
+        if (!ci_socket_path.empty()) agent.listen_plain(ci_socket_path, make_code_interpreter(agent));
         net::signal_set term(io, SIGTERM, SIGINT);
         term.async_wait([&](beast::error_code, int) { io.stop(); });
         fprintf(stderr, "e2b-agent: listening on %s (sandbox %s)\n", socket_path.c_str(), cfg.sandbox_id.c_str());
