@@ -168,6 +168,10 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
                 out.clear();
             }
             body_sent = !client_failed;
+            if (client_failed) {
+                beast::error_code ig;
+                up.close(ig);  // the upstream waits for the rest of a body that will not come
+            }
         }
         if (!client_failed && !resp_done && !upgrade && cbuf.size() == 0) {
             size_t n = client.async_read_some(cbuf.prepare(4096), y2[e]);
