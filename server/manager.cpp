@@ -79,7 +79,10 @@ bool mkdirs(const std::string& path, mode_t mode) {
 
 Manager::Manager(net::io_context& io, ManagerOptions opts) : io_(io), opts_(std::move(opts)) {}
 
-Manager::~Manager() { pool_.join(); }
+Manager::~Manager() {
+    pool_.join();
+    shutdown_background(2000);  // no-op after shutdown(); else no slirp4netns is left unreaped
+}
 
 void Manager::log(Sandbox& sb, const std::string& level, const std::string& msg) {
     if (sb.logs.size() >= 1000) sb.logs.erase(sb.logs.begin());
@@ -442,6 +445,9 @@ JailMetrics Manager::metrics(Sandbox& sb) {
 
 void Manager::shutdown(Yield y) {
     stopping_ = true;
+    // The listener is closed: without this, io.run() could run out of work (and return) while we
+    // wait on the pool below, skipping the rest of the shutdown.
+    auto keep_running = net::make_work_guard(io_);
     for (auto& [id, sb] : sandboxes_) {
         if (sb->expiry) sb->expiry->cancel();
         cut_streams(*sb);
@@ -456,6 +462,10 @@ void Manager::shutdown(Yield y) {
             persist(*sb);
         }
     }
+    // Jail::kill reaps slirp4netns asynchronously: nothing may outlive us, and remove_host_guard()
+    // keeps the rules while a process with the guard's gid still exists.
+    bool reaped = shutdown_background(5000);  // usually done already; at most a few ms
+    if (!reaped) fprintf(stderr, "e2b-local: some slirp4netns processes were not reaped within 5 s\n");
     release_base_template(template_dir_);
     remove_host_guard();  // after the jails (and their slirp4netns) are gone
 }

@@ -114,7 +114,9 @@ private:
 
     net::io_context& io_;
     ManagerOptions opts_;
-    net::thread_pool pool_{2};
+    // Jail start/kill mostly wait (bwrap setup, the agent's listen, cgroup teardown): more threads
+    // than cores lets concurrent creates overlap instead of queueing.
+    net::thread_pool pool_{8};
     std::string template_dir_;
     std::map<std::string, std::unique_ptr<Sandbox>> sandboxes_;
     uint64_t next_cutter_ = 1;

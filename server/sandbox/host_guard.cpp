@@ -8,10 +8,14 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <mutex>
 #include <poll.h>
 #include <spawn.h>
 #include <sstream>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +31,10 @@ constexpr const char* kComment = "e2b-local-host-guard";  // no spaces: used in 
 std::mutex g_mu;
 bool g_enabled = false;  // install_host_guard succeeded, remove_host_guard not called since
 std::string g_why = "install_host_guard() was not called";  // when !g_enabled
+// iptables is the nf_tables backend: every ruleset change bumps the nftables generation, so a
+// full check (6 iptables -C spawns, ~7 ms) is needed only when it moved since the last one.
+bool g_nft = false;
+uint32_t g_verified_gen = 0;  // generation at which all rules were seen present; 0 = none
 
 struct Family {
     const char* tool;     // iptables / ip6tables
@@ -131,6 +139,50 @@ int tool_op(const Family& f, const char* op, const std::vector<std::string>& rul
     return run_tool(a, "", out);
 }
 
+// The nftables ruleset generation (NFT_MSG_GETGEN over nfnetlink), 0 when unavailable.
+uint32_t nft_genid() {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) return 0;
+    struct {
+        nlmsghdr nh;
+        nfgenmsg g;
+    } req{};
+    req.nh.nlmsg_len = sizeof req;
+    req.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+    req.nh.nlmsg_flags = NLM_F_REQUEST;
+    req.nh.nlmsg_seq = 1;
+    req.g.nfgen_family = AF_UNSPEC;
+    req.g.version = NFNETLINK_V0;
+    sockaddr_nl k{};
+    k.nl_family = AF_NETLINK;
+    uint32_t gen = 0;
+    alignas(nlmsghdr) char buf[512];
+    if (sendto(fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&k), sizeof k) == ssize_t(sizeof req)) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        auto* nh = reinterpret_cast<nlmsghdr*>(buf);
+        if (n > 0 && NLMSG_OK(nh, size_t(n)) && nh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
+            size_t off = NLMSG_LENGTH(sizeof(nfgenmsg));
+            while (off + sizeof(nlattr) <= nh->nlmsg_len) {
+                auto* a = reinterpret_cast<nlattr*>(buf + off);
+                if (a->nla_len < sizeof(nlattr) || off + a->nla_len > nh->nlmsg_len) break;
+                if ((a->nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID && a->nla_len >= NLA_HDRLEN + 4) {
+                    memcpy(&gen, buf + off + NLA_HDRLEN, 4);
+                    gen = ntohl(gen);
+                    break;
+                }
+                off += NLA_ALIGN(a->nla_len);
+            }
+        }
+    }
+    close(fd);
+    return gen;
+}
+
+bool iptables_is_nft() {
+    std::string t = find_tool("iptables"), out;
+    return !t.empty() && run_tool({t, "-V"}, "", &out) == 0 && out.find("nf_tables") != std::string::npos;
+}
+
 bool has_ipv6() { return access("/proc/net/if_inet6", F_OK) == 0; }
 
 // Nameservers slirp4netns's DNS forwarder relays to (validated addresses only).
@@ -232,6 +284,8 @@ std::string install_host_guard(std::string* err) {
         desc += std::string(" ") + (f->af == AF_INET ? "IPv4" : "IPv6");
     }
     g_enabled = true;
+    g_nft = iptables_is_nft();
+    g_verified_gen = 0;
     return desc;
 }
 
@@ -239,18 +293,26 @@ std::string host_guard_ready(bool check_rules) {
     std::lock_guard<std::mutex> lk(g_mu);
     if (!g_enabled) return "the host guard is not installed (" + g_why + ")";
     if (!check_rules) return "";
+    uint32_t gen = g_nft ? nft_genid() : 0;
+    if (gen != 0 && gen == g_verified_gen) return "";  // no ruleset change since they were seen
+    bool all_present = true;
     for (const Family* f : families()) {
         std::string why;
         if (rules_present(*f, &why)) continue;
+        all_present = false;
         std::string e = install_family(*f);  // flushed by someone: put it back
         if (!e.empty()) return "host guard rules missing (" + why + ") and re-install failed: " + e;
     }
+    // Cached only if nothing changed during the check (the re-install path checks again next time).
+    g_verified_gen = all_present && gen != 0 && nft_genid() == gen ? gen : 0;
     return "";
 }
 
 bool remove_host_guard() {
+    sb::wait_reaps(5000);  // our own stopped slirp4netns (reaped asynchronously) must not count
     std::lock_guard<std::mutex> lk(g_mu);
     g_enabled = false;
+    g_verified_gen = 0;
     g_why = "remove_host_guard() was called";
     if (other_guarded_processes()) return false;  // another e2b-local's slirp4netns still relies on it
     for (const Family* f : families()) remove_family(*f);

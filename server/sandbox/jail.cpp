@@ -71,14 +71,6 @@ void child_write(int fd, const char* s) {
     }
 }
 
-void child_itoa(long v, char* out) {
-    char tmp[24];
-    int n = 0;
-    do { tmp[n++] = char('0' + v % 10); v /= 10; } while (v > 0);
-    for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-    out[n] = 0;
-}
-
 [[noreturn]] void child_die(const char* what) {
     int e = errno;
     child_write(2, "e2b-local jail: ");
@@ -157,8 +149,10 @@ struct Jail::Impl {
     void stop_slirp() {
         if (slirp_exit_w >= 0) { close(slirp_exit_w); slirp_exit_w = -1; }
         if (slirp > 0) {
+            // Dead once SIGKILLed, but its exit takes ~16 ms (namespace teardown waits for RCU):
+            // reaped on another thread; shutdown_background() waits for those.
             ::kill(slirp, SIGKILL);
-            while (waitpid(slirp, nullptr, 0) < 0 && errno == EINTR) {}
+            sb::reap_async(slirp);
             slirp = -1;
         }
     }
@@ -320,8 +314,12 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
         for (int fd : {seccomp_fd, info[0], info[1], logfd, nullfd}) if (fd >= 0) close(fd);
         return fail(msg);
     }
+    // The child joins through `tasks` with "0" (itself), not cgroup.procs with its pid: it is
+    // single-threaded after fork, so that moves the whole process, and migrating only `current`
+    // lets the kernel skip the global threadgroup rwsem, whose write side waits for an RCU grace
+    // period (7-15 ms here) while holding cgroup_mutex.
     std::vector<std::string> procs_files;
-    for (const auto& d : m.cgroups) procs_files.push_back(d + "/cgroup.procs");
+    for (const auto& d : m.cgroups) procs_files.push_back(d + "/tasks");
     std::vector<std::string> args = {bwrap,
         "--bind", m.root, "/", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/dev/shm", "--proc", "/proc",
         // uid 0 without caps still passes DAC checks on root-owned 0644 sysctls (e.g. vm.drop_caches
@@ -366,12 +364,10 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
         // Child: only async-signal-safe calls from here.
         child_reset_signals();
         if (dup2(logfd, 2) < 0) _exit(127);
-        char num[24];
-        child_itoa(getpid(), num);
         for (const auto& f : procs_files) {
             int fd = open(f.c_str(), O_WRONLY | O_CLOEXEC);
-            if (fd < 0) child_die("open cgroup.procs");
-            if (write(fd, num, strlen(num)) < 0) child_die("join cgroup");
+            if (fd < 0) child_die("open cgroup tasks");
+            if (write(fd, "0", 1) < 0) child_die("join cgroup");
             close(fd);
         }
         // Park the fds above the target range first so dup2 cannot clobber one another.
@@ -424,8 +420,24 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
     }
 
     int slirp_ready = -1;
+    bool slirp_started = false;
     // slirp4netns configures the sandbox's netns; start it only after bwrap has finished its own
-    // loopback setup (the agent listening proves that), or both race on RTM_NEWADDR.
+    // loopback setup, or both race on lo's 127.0.0.1 (slirp's "lo up" makes the kernel add it,
+    // and bwrap's exclusive RTM_NEWADDR then fails). bwrap adds the address, then sets lo up;
+    // the 127.255.255.255 broadcast route exists only once both are done. Seeing it lets slirp
+    // start while bwrap still builds the mounts and the agent starts (~5 ms of create); the
+    // agent listening proves it too (fallback if the route never shows).
+    std::string fib_trie = "/proc/" + std::to_string(m.child_pid) + "/net/fib_trie";
+    std::string ns_link = "/proc/" + std::to_string(m.child_pid) + "/ns/net";
+    struct stat ns_st{};
+    fstat(m.netns_fd, &ns_st);
+    auto loopback_done = [&]() {
+        std::string t;
+        struct stat st;
+        // The namespace check comes after the read: the pid must still be the sandbox's.
+        return sb::read_file(fib_trie, &t) && t.find("127.255.255.255") != std::string::npos &&
+               stat(ns_link.c_str(), &st) == 0 && st.st_ino == ns_st.st_ino && st.st_dev == ns_st.st_dev;
+    };
     auto start_slirp = [&]() -> std::string {
         std::string slirp = find_in_path("slirp4netns");
         if (slirp.empty()) return ("allow_internet: slirp4netns not found in PATH");
@@ -481,10 +493,11 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
                 connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
                 agent_up = true;
             if (s >= 0) close(s);
-            if (agent_up && spec.allow_internet) {
-                std::string se = start_slirp();
-                if (!se.empty()) return fail(se);
-            }
+        }
+        if (spec.allow_internet && !slirp_started && (agent_up || loopback_done())) {
+            slirp_started = true;
+            std::string se = start_slirp();
+            if (!se.empty()) return fail(se);
         }
         if (slirp_ready >= 0) {
             char c;
@@ -496,7 +509,7 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
                 return fail("slirp4netns exited before the network was ready: " + t);
             }
         }
-        if (agent_up && slirp_ready < 0) {
+        if (agent_up && slirp_ready < 0 && (slirp_started || !spec.allow_internet)) {
             // Checked now that slirp4netns (with the guard's gid) is alive: a concurrent
             // remove_host_guard() of another e2b-local either saw it and kept the rules, or
             // already removed them and this puts them back.
@@ -667,5 +680,7 @@ std::vector<std::string> reap_stale(const std::string& sandboxes_dir) {
     }
     return out;
 }
+
+bool shutdown_background(int timeout_ms) { return sb::wait_reaps(timeout_ms); }
 
 }  // namespace e2blocal

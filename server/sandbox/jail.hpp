@@ -6,7 +6,8 @@
 // Its pid 1 is our agent (e2b-agent), reached over a unix socket in a bind-mounted control dir.
 //
 // Changes to the original interface (kept minimal): added kControlDirInside, kAgentBinaryInside
-// and Jail::slirp_pid() (for metrics/tests). prepare_base_template() now mounts a small tmpfs at
+// and Jail::slirp_pid() (for metrics/tests), shutdown_background() (kill() reaps slirp4netns
+// asynchronously). prepare_base_template() now mounts a small tmpfs at
 // <dir>/layer and returns that path: overlayfs rejects a lowerdir that lies inside another lowerdir
 // of the same filesystem ("overlapping lowerdir path", ELOOP), and our other lowerdir is host `/`.
 //
@@ -82,6 +83,7 @@ public:
 
     // SIGKILL everything in the cgroup (thawing first if needed), wait until empty, remove the
     // cgroups, stop slirp4netns, unmount the overlay. Idempotent. Files stay in spec.dir.
+    // slirp4netns is SIGKILLed here and reaped in the background (see shutdown_background).
     void kill();
 
     JailMetrics metrics();
@@ -107,6 +109,11 @@ void release_base_template(const std::string& layer);
 // sandboxes under `sandboxes_dir`. Processes still in those cgroups are killed. Returns the ids
 // whose sandboxes were found still running (and were therefore stopped).
 std::vector<std::string> reap_stale(const std::string& sandboxes_dir);
+
+// Waits up to timeout_ms for the slirp4netns processes that Jail::kill() stopped to be reaped
+// (kill() does not block on their exit). Call before remove_host_guard() and before exiting.
+// Returns false if some were still not reaped.
+bool shutdown_background(int timeout_ms = 5000);
 
 // Host guard. slirp4netns opens the sandbox's outbound connections from the host's network
 // namespace, so a sandbox with internet could reach every service on the host's own addresses

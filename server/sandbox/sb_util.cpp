@@ -1,6 +1,8 @@
 #include "sandbox/sb_util.hpp"
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -11,6 +13,8 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace e2blocal {
@@ -307,6 +311,35 @@ bool cgroup_remove(const std::string& dir, int timeout_ms) {
         if (errno != EBUSY || now_ns() > end) return false;
         sleep_us(500);
     }
+}
+
+// ---- asynchronous reaping ----
+
+static std::mutex g_reap_mu;
+static std::condition_variable g_reap_cv;
+static int g_reaping = 0;
+
+void reap_async(int pid) {
+    if (pid <= 0) return;
+    {
+        std::lock_guard<std::mutex> lk(g_reap_mu);
+        g_reaping++;
+    }
+    auto work = [pid] {
+        while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+        std::lock_guard<std::mutex> lk(g_reap_mu);
+        if (--g_reaping == 0) g_reap_cv.notify_all();
+    };
+    try {
+        std::thread(work).detach();
+    } catch (...) {
+        work();  // no thread: block as before rather than leave a zombie
+    }
+}
+
+bool wait_reaps(int timeout_ms) {
+    std::unique_lock<std::mutex> lk(g_reap_mu);
+    return g_reap_cv.wait_for(lk, std::chrono::milliseconds(timeout_ms), [] { return g_reaping == 0; });
 }
 
 }  // namespace sb

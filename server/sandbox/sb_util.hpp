@@ -43,5 +43,10 @@ bool cgroup_kill_all(const std::string& freezer_dir, int timeout_ms, bool* had_p
 // rmdir with retries on EBUSY (a just-killed task can linger for a moment).
 bool cgroup_remove(const std::string& dir, int timeout_ms);
 
+// Waits for a (SIGKILLed) child on a detached thread instead of blocking the caller; wait_reaps()
+// returns true once every such child has been reaped (false on timeout).
+void reap_async(int pid);
+bool wait_reaps(int timeout_ms);
+
 }  // namespace sb
 }  // namespace e2blocal
