@@ -17,6 +17,7 @@ APT_PKGS=(
   util-linux procps iproute2 psmisc socat
   libcurl4-openssl-dev libwebsockets-dev libcmocka-dev libarchive-dev
   python3 python3-venv python3-pip
+  python3-matplotlib      # the base template's Python gets plotting (code interpreter PNG results)
   nodejs npm
 )
 

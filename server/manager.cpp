@@ -1,6 +1,8 @@
 #include "manager.hpp"
 
 #include <dirent.h>
+
+#include <algorithm>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
@@ -217,7 +219,8 @@ void Manager::start_jail(Sandbox& sb, Yield y) {
     spec.dir = sb.dir;
     spec.template_dir = template_dir_;
     spec.agent_binary = opts_.agent_binary;
-    spec.agent_args = {"--socket", kAgentSocketInside, "--config", "/run/e2b/config.json"};
+    spec.agent_args = {"--socket", kAgentSocketInside, "--ci-socket", kCodeInterpreterSocketInside, "--config",
+                       "/run/e2b/config.json"};
     spec.cpu_count = sb.cpu_count;
     spec.memory_mb = sb.memory_mb;
     spec.allow_internet = sb.allow_internet;
@@ -236,8 +239,11 @@ void Manager::start_jail(Sandbox& sb, Yield y) {
 
 Sandbox& Manager::create(const CreateParams& p, Yield y) {
     if (stopping_) throw ApiError{503, "e2b-local is shutting down"};
-    if (p.template_id != "base")
-        throw ApiError{404, "template '" + p.template_id + "' not found (e2b-local provides 'base')"};
+    // Every sandbox serves the code interpreter, so E2B's code-interpreter templates (the default of
+    // the @e2b/code-interpreter SDKs) are the base template under another name.
+    static const char* const kTemplates[] = {"base", "code-interpreter-v1", "code-interpreter"};
+    if (std::none_of(std::begin(kTemplates), std::end(kTemplates), [&](const char* t) { return p.template_id == t; }))
+        throw ApiError{404, "template '" + p.template_id + "' not found (e2b-local provides 'base' and 'code-interpreter-v1')"};
     if (p.timeout_s <= 0) throw ApiError{400, "Timeout must be positive"};
     if (p.timeout_s > opts_.max_timeout_s)
         throw ApiError{400, "Timeout cannot be greater than " + std::to_string(opts_.max_timeout_s / 3600) + " hours"};

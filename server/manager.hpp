@@ -95,6 +95,8 @@ public:
     std::vector<Sandbox*> all();
 
     JailMetrics metrics(Sandbox& sb);
+    // Host path of the sandbox's code-interpreter socket (served by its agent).
+    static std::string code_interpreter_socket(const Sandbox& sb) { return sb.dir + "/ctl/ci.sock"; }
     // Registers a cutter for an open proxied connection; returns a token to remove it.
     uint64_t add_cutter(Sandbox& sb, std::function<void()> fn);
     void remove_cutter(const std::string& id, uint64_t token);

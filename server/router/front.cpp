@@ -483,6 +483,14 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
         return keep;
     }
 
+    if (port == kCodeInterpreterPort) {  // served by the agent on its second socket
+        UnixSocket up(io_);
+        up.async_connect(net::local::stream_protocol::endpoint(Manager::code_interpreter_socket(*sb)), y[ec]);
+        if (ec) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
+        bool reusable = false;
+        return relay_cuttable(up, false, &reusable);
+    }
+
     std::string err;
     int fd = sb->jail->socket_in_netns(AF_INET, &err);
     if (fd < 0) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));

@@ -16,6 +16,7 @@
 namespace e2blocal {
 
 constexpr int kEnvdPort = 49983;
+constexpr int kCodeInterpreterPort = 49999;
 
 class Front {
 public:

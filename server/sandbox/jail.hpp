@@ -48,6 +48,8 @@ struct JailMetrics {
 
 // Where the agent listens, inside the sandbox and on the host.
 constexpr const char* kAgentSocketInside = "/run/e2b/agent.sock";
+// The agent's second socket: the code-interpreter API (E2B port 49999).
+constexpr const char* kCodeInterpreterSocketInside = "/run/e2b/ci.sock";
 // Inside path of the per-sandbox control dir (host: <spec.dir>/ctl, owned by 65534:65534 mode 0700
 // so that only the agent, thanks to CAP_DAC_OVERRIDE, can create or replace files in it; commands
 // run as `root` without caps cannot swap agent.sock for a symlink the host would follow).
