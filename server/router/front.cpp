@@ -513,6 +513,7 @@ Front::UnixSocket Front::take_idle(const std::string& id) {
         auto& list = it->second;
         IdleUp e = std::move(list.back());
         list.pop_back();
+        --idle_count_;
         mgr_.remove_cutter(id, e.cutter);
         if (list.empty()) idle_.erase(it);
         // An idle agent connection has nothing to read; EOF or data means it is unusable.
@@ -529,7 +530,7 @@ Front::UnixSocket Front::take_idle(const std::string& id) {
 void Front::put_idle(const std::string& id, UnixSocket sock) {
     Sandbox* sb = mgr_.find(id);
     auto& list = idle_[id];
-    if (!sb || sb->state != SbState::kRunning || list.size() >= kMaxIdlePerSandbox) {
+    if (!sb || sb->state != SbState::kRunning || list.size() >= kMaxIdlePerSandbox || idle_count_ >= kMaxIdle) {
         if (list.empty()) idle_.erase(id);
         return;  // closes sock
     }
@@ -542,11 +543,13 @@ void Front::put_idle(const std::string& id, UnixSocket sock) {
         for (auto e = l.begin(); e != l.end(); ++e) {
             if (e->serial != serial) continue;
             l.erase(e);  // closes the socket
+            --idle_count_;
             break;
         }
         if (l.empty()) idle_.erase(it);
     });
     list.push_back(IdleUp{std::move(sock), cutter, serial});
+    ++idle_count_;
 }
 
 }  // namespace e2blocal

@@ -41,7 +41,9 @@ private:
         uint64_t cutter;
         uint64_t serial;
     };
-    static constexpr size_t kMaxIdlePerSandbox = 4;
+    // Bounded: each idle connection is an fd here and a session in the agent.
+    static constexpr size_t kMaxIdlePerSandbox = 2;
+    static constexpr size_t kMaxIdle = 256;
     UnixSocket take_idle(const std::string& id);  // a closed socket if none is usable
     void put_idle(const std::string& id, UnixSocket sock);
 
@@ -51,6 +53,7 @@ private:
     tcp::acceptor acceptor_;
     std::map<std::string, std::vector<IdleUp>> idle_;
     uint64_t idle_serial_ = 0;
+    size_t idle_count_ = 0;
 };
 
 }  // namespace e2blocal
