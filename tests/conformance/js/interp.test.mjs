@@ -57,7 +57,9 @@ describe('code interpreter', { concurrency: true }, () => {
     const ids = (await sbx.listCodeContexts()).map((c) => c.id);
     assert.ok(ids.includes(c1.id) && ids.includes(c2.id));
     await sbx.removeCodeContext(c1);
-    await assert.rejects(sbx.runCode('1', { context: c1 }));
+    // short requestTimeoutMs: the SDK (2.7.1) leaves its request timer running when /execute
+    // answers an error, which would keep the test process alive for the default 60 s
+    await assert.rejects(sbx.runCode('1', { context: c1, requestTimeoutMs: 2000 }), /not found/i);
   });
 
   test('javascript and bash contexts keep state', async () => {
