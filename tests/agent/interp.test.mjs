@@ -30,8 +30,11 @@ function skipReason() {
   return null;
 }
 
+// Where matplotlib comes from: '' = the system's /usr/bin/python3 has it (python3-matplotlib,
+// installed by scripts/install-deps.sh), else a site-packages dir to prepend, else null (skip).
 function mplSite() {
   if (process.env.E2B_MPL_SITE) return process.env.E2B_MPL_SITE;
+  if (spawnSync('/usr/bin/python3', ['-c', 'import matplotlib']).status === 0) return '';
   const lib = '/var/tmp/e2b-mpl/lib';
   if (!fs.existsSync(lib)) return null;
   for (const d of fs.readdirSync(lib)) {
@@ -220,10 +223,10 @@ async function inner() {
     assert.equal((await sbx.runCode('require("fs").readFileSync("from-code.txt", "utf8").trim()', { language: 'js' })).text, 'written by python');
   });
 
-  test('matplotlib figures become PNG results', { skip: mplSite() ? false : 'no matplotlib for /usr/bin/python3 (set E2B_MPL_SITE)' }, async () => {
+  test('matplotlib figures become PNG results', { skip: mplSite() !== null ? false : 'no matplotlib for /usr/bin/python3 (set E2B_MPL_SITE)' }, async () => {
     const ctx = await sbx.createCodeContext();
-    const code = `import sys; sys.path.insert(0, ${JSON.stringify(mplSite())})
-import matplotlib.pyplot as plt
+    const site = mplSite();
+    const code = `${site ? `import sys; sys.path.insert(0, ${JSON.stringify(site)})\n` : ''}import matplotlib.pyplot as plt
 plt.plot([1, 2, 3], [1, 4, 9])
 plt.title("t")
 plt.show()
