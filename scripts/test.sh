@@ -27,7 +27,9 @@ export E2B_SDK_DIR="$repo/tests/conformance/js" E2B_AGENT_BIN="$repo/build/e2b-a
 run agent node --test tests/agent/
 
 step "conformance (official JS + Python SDKs against e2b-local)"
-run conformance bash tests/conformance/run.sh all
+# Four test files at a time: the suite has timing checks, and its fork-bomb and memory tests load
+# the 2-core CI machine.
+run conformance env E2B_CONF_CONCURRENCY=4 bash tests/conformance/run.sh all
 
 if [[ "${E2B_SKIP_ASAN:-0}" != 1 ]]; then
   step "ASan + UBSan build: JS conformance against it"

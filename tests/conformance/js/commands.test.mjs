@@ -65,9 +65,16 @@ describe('commands', { concurrency: true }, () => {
   });
 
   test('background: returns at once, wait() gives the result; handle stdout accumulates', async () => {
-    const t0 = Date.now();
-    const h = await sbx.commands.run('sleep 2; echo done; exit 0', { background: true });
-    assert.ok(Date.now() - t0 < 1500, `background run must return before the command finishes (took ${Date.now() - t0} ms for sleep 2)`);
+    // The command only finishes once the test lets it: a run() that waited for the end would hang
+    // here (bounded by the race below) instead of depending on timing.
+    const gate = `/tmp/bg-gate-${Date.now()}`;
+    let timer;
+    const h = await Promise.race([
+      sbx.commands.run(`while [ ! -e ${gate} ]; do sleep 0.05; done; echo done; exit 0`, { background: true }),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('background run did not return while the command was still running')), 20_000); }),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal((await sbx.commands.list()).some((p) => p.pid === h.pid), true, 'the command is still running');
+    await sbx.commands.run(`touch ${gate}`);
     assert.ok(h.pid > 0);
     assert.equal(h.exitCode, undefined);
     const r = await h.wait();
