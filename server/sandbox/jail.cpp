@@ -328,6 +328,9 @@ std::unique_ptr<Jail> Jail::start(const JailSpec& spec, std::string* err) {
         "--bind", m.ctl, kControlDirInside, "--ro-bind", spec.agent_binary, kAgentBinaryInside,
         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
         "--hostname", spec.id, "--new-session",
+        // If e2b-local dies, its sandboxes die with it (their pid 1 gets SIGKILL): nobody could
+        // reach them anyway, and the next start reaps the cgroups and mounts and reports the loss.
+        "--die-with-parent",
         // The agent is pid 1 itself (no bwrap reaper): it must reap; and CRIU needs this layout.
         "--as-pid-1",
         "--cap-drop", "ALL"};

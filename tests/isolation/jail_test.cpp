@@ -745,8 +745,15 @@ int main() {
         waitpid(p, &st, 0);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "crash child failed");
         CHECK(any_cgroup("crash") && is_mounted(g_state + "/sandboxes/crash/root"), "nothing left to reap?");
+        // --die-with-parent: the sandbox's processes died with the process that started it.
+        bool gone = false;
+        for (int i = 0; i < 200 && !gone; ++i) {
+            gone = slurp("/sys/fs/cgroup/pids/e2b-local/crash/cgroup.procs").empty();
+            if (!gone) usleep(10000);
+        }
+        CHECK(gone, "sandbox processes outlived the crashed parent");
         std::vector<std::string> ids = reap_stale(g_state + "/sandboxes");
-        CHECK(std::find(ids.begin(), ids.end(), "crash") != ids.end(), "reap_stale did not report crash");
+        CHECK(std::find(ids.begin(), ids.end(), "crash") == ids.end(), "reap_stale found live processes");
         CHECK(!any_cgroup("crash") && !is_mounted(g_state + "/sandboxes/crash/root"), "crash leftovers");
     }
 
