@@ -488,6 +488,55 @@ async function benchConcurrent() {
 // ---------------------------------------------------------------------------------------------
 // report
 
+// Code interpreter (E2B port 49999): runCode('1+1') through the official @e2b/code-interpreter SDK,
+// and the same /execute request raw over a keep-alive connection (the NDJSON stream read to its end).
+async function benchCodeInterpreter() {
+  const ciDir = path.join(REPO, 'tests/conformance/js/node_modules/@e2b/code-interpreter');
+  if (!fs.existsSync(ciDir)) { notes.push('code interpreter phase skipped: @e2b/code-interpreter not installed in tests/conformance/js'); return; }
+  const { Sandbox: CiSandbox } = await import(pathToFileURL(path.join(ciDir, 'dist/index.mjs')).href);
+  const sbx = await CiSandbox.create({ timeoutMs: 300_000 });
+  live.add(sbx.sandboxId);
+  const u = new URL(URL_);
+  const raw = () => new Promise((resolve, reject) => {
+    const body = JSON.stringify({ code: '1+1' });
+    const t0 = now();
+    const req = http.request({
+      host: u.hostname, port: u.port, method: 'POST', path: '/execute', agent: keepAlive,
+      headers: { 'E2b-Sandbox-Id': sbx.sandboxId, 'E2b-Sandbox-Port': '49999', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        const t = now() - t0;
+        if (res.statusCode !== 200 || !text.includes('"text": "2"') && !text.includes('"text":"2"')) return reject(new Error(`raw /execute -> ${res.statusCode} ${text.slice(0, 200)}`));
+        resolve(t);
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const sdk = async () => {
+    const t0 = now();
+    const ex = await sbx.runCode('1+1');
+    const t = now() - t0;
+    if (ex.text !== '2') throw new Error(`runCode('1+1') -> ${JSON.stringify(ex.text)} ${JSON.stringify(ex.error)}`);
+    return t;
+  };
+  const t0 = now();
+  await sdk();  // the first cell also starts the Python kernel
+  const firstCell = now() - t0;
+  for (let i = 0; i < 5; i++) { await sdk(); await raw(); }
+  const series = { sdk: [], raw: [] };
+  for (let i = 0; i < RUN_N; i++) {
+    try { series.sdk.push(await sdk()); } catch (e) { err(`runCode #${i}`, e); }
+    try { series.raw.push(await raw()); } catch (e) { err(`raw /execute #${i}`, e); }
+  }
+  await sbx.kill();
+  live.delete(sbx.sandboxId);
+  results.codeInterpreter = { firstCellMs: r2(firstCell), sdk: stats(series.sdk), raw: stats(series.raw) };
+}
+
 const ANCHOR = {
   sandlock: { create: '130 ms', run: '33 ms', mem: '16 MiB' },
   cloud: { createFirst: '491 ms (median)' },
@@ -521,6 +570,12 @@ function buildTable() {
       rows.push({ metric: 'inside sandbox: bash -l -c true (fork+exec, mean of 20)', n: 20, p50: R.run.insideSandbox.bashLoginCTrueMs, p95: '', unit: 'ms', sandlock: '', e2bCloud: '', target: '', met: '' });
       rows.push({ metric: 'inside sandbox: /bin/true (fork+exec, mean of 20)', n: 20, p50: R.run.insideSandbox.binTrueMs, p95: '', unit: 'ms', sandlock: '', e2bCloud: '', target: '', met: '' });
     }
+  }
+  if (R.codeInterpreter) {
+    const C = R.codeInterpreter;
+    rows.push({ metric: "code interpreter: first runCode (starts the Python kernel)", n: 1, p50: C.firstCellMs, p95: '', unit: 'ms', sandlock: '', e2bCloud: '', target: '', met: '' });
+    row("code interpreter: SDK runCode('1+1')", C.sdk, 'ms');
+    row("code interpreter: raw POST /execute '1+1' (node keep-alive)", C.raw, 'ms');
   }
   if (R.pauseResume) {
     const P = R.pauseResume;
@@ -599,7 +654,7 @@ const meta = {
   binary: process.env.E2B_LOCAL_BIN_USED || null, binaryCommit: process.env.E2B_LOCAL_BIN_COMMIT || null,
   params: { N, RUN_N, IDLE_N, CONC_N, CONC_LIMIT }, percentiles: 'nearest-rank; times are wall-clock at the client',
 };
-const phases = [['cold', benchCold], ['create', benchCreate], ['run', benchRun], ['pause', benchPause], ['idle memory', benchIdleMemory], ['concurrent', benchConcurrent]];
+const phases = [['cold', benchCold], ['create', benchCreate], ['run', benchRun], ['code interpreter', benchCodeInterpreter], ['pause', benchPause], ['idle memory', benchIdleMemory], ['concurrent', benchConcurrent]];
 const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
 for (const [name, fn] of phases) {
   if (only && !only.includes(name)) continue;
