@@ -98,6 +98,7 @@ private:
     void finish_exchange();
     void schedule_flush();
     void flush_stream();
+    void open_stream(http::response<http::empty_body>& res);  // header queued, body via stream_
     void watch_peer();
     void close();
 
@@ -353,15 +354,7 @@ void Session::handle_stream(const StreamHandler& h, std::string body) {
     // Streams always answer 200; errors travel in the end-of-stream envelope.
     http::response<http::empty_body> res{http::status::ok, req.version()};
     res.set(http::field::content_type, "application/connect+json");
-    res.chunked(true);
-    res.keep_alive(keep_alive_);
-    std::ostringstream hdr;
-    hdr << res.base();
-    stream_ = std::make_shared<StreamImpl>(shared_from_this());
-    out_bytes_ += hdr.str().size();
-    out_q_.push_back(hdr.str());
-    schedule_flush();
-    watch_peer();
+    open_stream(res);
 
     auto st = stream_;
     auto fail = [&](Code c, const std::string& m) {
@@ -530,17 +523,22 @@ std::shared_ptr<ResponseStream> Session::start_stream(http::status st, std::stri
     http::response<http::empty_body> res{st, headers().version()};
     if (!content_type.empty()) res.set(http::field::content_type, content_type);
     for (auto& [k, v] : extra) res.set(k, v);
-    res.chunked(true);
     if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
+    open_stream(res);
+    return std::make_shared<PlainStream>(stream_);
+}
+
+void Session::open_stream(http::response<http::empty_body>& res) {
+    // A chunked response whose body is written piece by piece through stream_.
+    res.chunked(true);
     res.keep_alive(keep_alive_);
     std::ostringstream hdr;
     hdr << res.base();
     stream_ = std::make_shared<StreamImpl>(shared_from_this());
     out_bytes_ += hdr.str().size();
     out_q_.push_back(hdr.str());
-    flush_stream();
+    schedule_flush();
     watch_peer();
-    return std::make_shared<PlainStream>(stream_);
 }
 
 void Session::finish_exchange() {

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { suiteInPrivateNetns } from './netns.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -44,18 +45,10 @@ function mplSite() {
   return null;
 }
 
-if (!process.env.E2B_CI_TEST_INNER) {
-  const why = skipReason();
-  test('agent code interpreter suite (in a private netns)', { skip: why ?? false }, () => {
-    const env = { ...process.env, E2B_CI_TEST_INNER: '1' };
-    delete env.NODE_TEST_CONTEXT;  // the inner run is its own top-level test process
-    const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$1"', process.execPath, fileURLToPath(import.meta.url)],
-      { stdio: 'inherit', env });
-    assert.equal(r.status, 0, 'inner suite failed (see output above)');
-  });
-} else {
-  await inner();
-}
+await suiteInPrivateNetns({
+  fileUrl: import.meta.url, flag: 'E2B_CI_TEST_INNER', title: 'agent code interpreter suite (in a private netns)',
+  skipReason: skipReason(), inner,
+});
 
 async function inner() {
   const require = createRequire(path.join(sdkDir, 'package.json'));
