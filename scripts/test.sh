@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test suite, as CI does (.ci/run calls this). Needs root.
 #   1. build (scripts/build.sh installs the apt dependencies)
-#   2. isolation tests of the jail layer (tests/isolation, real namespaces/cgroups)
+#   2. isolation tests of the jail layer (tests/isolation, real namespaces/cgroups), then ctest
+#      (tests/unit CMocka suites, transport tests)
 #   3. agent tests: the official JS SDK against a bare e2b-agent (tests/agent)
 #   4. conformance: the official JS and Python SDKs against e2b-local (tests/conformance)
-#   5. the same JS conformance suite against an ASan+UBSan build of e2b-local and its agent
+#   5. ctest and the same JS conformance suite against an ASan+UBSan build of e2b-local and its agent
 # Set E2B_SKIP_ASAN=1 to skip step 5 locally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,9 @@ bash scripts/build.sh || { echo "build failed"; exit 1; }
 
 step "isolation tests (jail layer)"
 run isolation build/jail_test
+
+step "ctest (CMocka unit tests of src/protocol, transport tests)"
+run ctest ctest --test-dir build --output-on-failure
 
 step "agent tests (official JS SDK against a bare e2b-agent)"
 # Both pinned SDKs live in this package (tests/conformance/run.sh reinstalls when the lock changes).
@@ -34,6 +38,8 @@ run conformance env E2B_CONF_CONCURRENCY=4 bash tests/conformance/run.sh all
 if [[ "${E2B_SKIP_ASAN:-0}" != 1 ]]; then
   step "ASan + UBSan build: JS conformance against it"
   E2B_SANITIZE=1 bash scripts/build.sh || { echo "sanitizer build failed"; exit 1; }
+  run asan-ctest env ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --test-dir build-asan --output-on-failure
   # Leak checks run in e2b-local (it exits normally on SIGTERM); the agent is pid 1 of a
   # seccomp'd sandbox where LeakSanitizer cannot ptrace, and it is SIGKILLed at sandbox end.
   # Two test files at a time: sanitized binaries are slower and the suite has timing checks.

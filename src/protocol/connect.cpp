@@ -85,6 +85,11 @@ Code code_from_http_status(int status) {
     }
 }
 
+int code_number(Code c) {
+    // Enum order follows the Connect code numbering, starting at canceled = 1.
+    return static_cast<int>(c) + 1;
+}
+
 std::string error_json(Code c, std::string_view message) {
     Json o = json_object();
     json_set_str(o.get(), "code", code_name(c));

@@ -46,6 +46,8 @@ int code_http_status(Code c);
 std::optional<Code> code_from_name(std::string_view name);
 // Fallback when an error body carries no known code (Connect's HTTP-status table).
 Code code_from_http_status(int status);
+// The numeric gRPC/Connect code (canceled = 1 ... unauthenticated = 16), as the JS SDK prints it.
+int code_number(Code c);
 
 // {"code":"not_found","message":"..."}
 std::string error_json(Code c, std::string_view message);
