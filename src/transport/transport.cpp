@@ -432,13 +432,13 @@ void Shared::finish(const StatePtr& s, Error err) {
         push_event(std::move(ev));
         return;
     }
+    s->done.store(true);
     if (s->cbs.on_done) {
         CallbackScope cs;
         s->cbs.on_done(err);
     }
     s->cbs = Callbacks{};  // release captured resources now, on this thread
     s->req.body_reader = nullptr;
-    s->done.store(true);
 }
 
 void Shared::check_timers(int64_t now, int64_t* next_ns) {
@@ -560,10 +560,10 @@ void Shared::run_event(Event& ev) {
         break;
     }
     case Event::kDone:
+        s.done.store(true);
         if (s.cbs.on_done) s.cbs.on_done(ev.err);
         s.cbs = Callbacks{};
         s.req.body_reader = nullptr;
-        s.done.store(true);
         break;
     }
 }

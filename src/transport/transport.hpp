@@ -93,6 +93,7 @@ public:
     ~Call();
     // Any thread, any time, idempotent; ends the call with E2B_ECANCELED unless already done.
     void cancel();
+    // True once the call has ended: its on_done is running or has run (kQueued: was dispatched).
     bool done() const;
 
     struct State;  // opaque; defined in transport.cpp
