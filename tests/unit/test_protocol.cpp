@@ -807,6 +807,100 @@ static void truncated_inputs_fail_cleanly(void**) {
     assert_false(parse_exec_line(junk, &el, &err));
 }
 
+// ---------------------------------------------------------------- captured from e2b-local
+
+// Bodies recorded from build/e2b-local (curl, 2026-11-22), so the decoders are checked against
+// the real server, not only against their own encoders.
+static void captured_from_e2b_local(void**) {
+    std::string err;
+    Sandbox s;
+    assert_true(parse_sandbox(
+        R"({"templateID":"base","sandboxID":"ism51k8op2ulhq16w40rm","alias":"base","clientID":"6532622b","envdVersion":"0.6.13","envdAccessToken":"e2b_envd_ceb7de98b550c65e9ec32eaedb5a9b0d49c791d3","trafficAccessToken":null,"domain":null})",
+        &s, &err));
+    assert_str(s.sandbox_id, "ism51k8op2ulhq16w40rm");
+    SandboxDetail d;
+    assert_true(parse_sandbox_detail(
+        R"({"templateID":"base","alias":"base","sandboxID":"ism51k8op2ulhq16w40rm","clientID":"6532622b","startedAt":"2026-11-22T00:45:05.097Z","endAt":"2026-11-22T00:46:05.097Z","cpuCount":2,"memoryMB":512,"diskSizeMB":2048,"metadata":{"a":"b"},"state":"running","envdVersion":"0.6.13","volumeMounts":[],"envdAccessToken":"e2b_envd_ceb7de98b550c65e9ec32eaedb5a9b0d49c791d3","allowInternetAccess":false,"domain":null,"network":{"allowOut":[],"denyOut":["0.0.0.0/0"],"allowPublicTraffic":true},"lifecycle":{"onTimeout":"kill","autoResume":false}})",
+        &d, &err));
+    assert_true(d.end_at_ns - d.started_at_ns == 60LL * 1000000000LL);
+    assert_true(d.network->deny_out[0] == "0.0.0.0/0" && !*d.allow_internet_access);
+    std::vector<SandboxMetric> m;
+    assert_true(parse_sandbox_metrics(
+        R"([{"timestamp":"2026-11-22T00:45:05Z","timestampUnix":1795308305,"cpuCount":2,"cpuUsedPct":0,"memUsed":1892352,"memTotal":536870912,"memCache":4096,"diskUsed":0,"diskTotal":270553174016}])",
+        &m, &err));
+    assert_true(m[0].timestamp_ns == m[0].timestamp_unix * 1000000000LL);
+    MappedError me = map_api_error(ApiOp::kPause, 404,
+        R"({"code":404,"message":"Sandbox \"nope\" doesn't exist or you don't have access to it"})", "nope");
+    assert_int_equal(me.code, E2B_ESANDBOX_NOT_FOUND);
+
+    // Start stream of `echo hi; echo err >&2; exit 3`, exactly as the server framed it.
+    std::string stream = connect::envelope(R"({"event":{"start":{"pid":2}}})") +
+                         connect::envelope(R"({"event":{"data":{"stdout":"aGkK"}}})") +
+                         connect::envelope(R"({"event":{"data":{"stderr":"ZXJyCg=="}}})") +
+                         connect::envelope(R"({"event":{"end":{"exitCode":3,"exited":true,"status":"exit status 3","error":"exit status 3"}}})") +
+                         connect::envelope("{}", connect::kFlagEndStream);
+    assert_int_equal(stream.size(), 0xe3);  // the captured body length
+    connect::EnvelopeReader r;
+    r.feed(stream);
+    connect::Envelope env;
+    std::string out, errs;
+    ProcessEvent last;
+    while (r.next(&env) == connect::EnvelopeReader::Status::kMessage) {
+        if (env.flags & connect::kFlagEndStream) {
+            assert_false(connect_error_from_end_stream(env.payload).has_value());
+            break;
+        }
+        ProcessEvent e = must_event(env.payload);
+        if (e.kind == ProcessEvent::Kind::kData)
+            (e.stream == ProcessEvent::Stream::kStdout ? out : errs) += e.data;
+        last = e;
+    }
+    assert_str(out, "hi\n");
+    assert_str(errs, "err\n");
+    assert_true(last.kind == ProcessEvent::Kind::kEnd && last.exit_code == 3 && last.exited);
+
+    EntryInfo e;
+    assert_true(parse_entry_response(
+        R"({"entry":{"name":"hostname","type":"FILE_TYPE_FILE","path":"/etc/hostname","size":"3","mode":493,"permissions":"-rwxr-xr-x","owner":"root","group":"root","modifiedTime":"2026-11-21T23:17:55.418138087Z"}})",
+        &e, &err));
+    assert_int_equal(e.mode, 0755);
+    assert_true(e.modified_time_ns % 1000000000LL == 418138087);
+    ConnectError ce = connect_error_from_unary(
+        404, R"({"code":"not_found","message":"file not found: lstat /nope: no such file or directory"})");
+    assert_int_equal(map_connect_error(RpcOp::kFilesystem, ce).code, E2B_EFILE_NOT_FOUND);
+    assert_int_equal(map_connect_error(RpcOp::kFilesExists, ce).as_false, true);
+    assert_int_equal(map_envd_http_error(404, R"({"code":404,"message":"path '/nope' does not exist"})").code,
+                     E2B_EFILE_NOT_FOUND);
+
+    // /execute: the server mixes compact and spaced JSON; the last line ends the stream.
+    const std::string exec =
+        "{\"type\": \"number_of_executions\", \"execution_count\": 1}\n"
+        "{\"type\":\"stdout\",\"text\":\"x\\n\",\"timestamp\":\"2026-11-22T00:45:07.818069Z\"}\n"
+        "{\"type\": \"error\", \"name\": \"ZeroDivisionError\", \"value\": \"division by zero\", \"traceback\": "
+        "\"Traceback (most recent call last):\\n  File \\\"<cell>\\\", line 2, in <module>\\nZeroDivisionError: division by zero\\n\"}\n"
+        "{\"type\": \"result\", \"is_main_result\": true, \"text\": \"{'a': 1}\"}\n"
+        "{\"type\": \"end_of_execution\"}\n";
+    LineSplitter sp;
+    sp.feed(exec);
+    std::string line;
+    std::vector<ExecLine::Type> types;
+    while (sp.next(&line) == LineSplitter::Status::kLine) {
+        ExecLine l;
+        if (!parse_exec_line(line, &l, &err)) fail_msg("%s: %s", line.c_str(), err.c_str());
+        types.push_back(l.type);
+        if (l.type == ExecLine::Type::kResult) assert_str(*l.result.text, "{'a': 1}");
+        if (l.type == ExecLine::Type::kError) assert_str(l.error.name, "ZeroDivisionError");
+    }
+    assert_int_equal(types.size(), 5);
+    assert_true(types.front() == ExecLine::Type::kNumberOfExecutions &&
+                types.back() == ExecLine::Type::kEndOfExecution);
+    std::vector<CodeContext> ctx;
+    assert_true(parse_context_list(
+        R"([{"id":"127cad67-3866-45c7-a30d-ae1af237b7cd","language":"python","cwd":"/home/user"},{"id":"da8b5492-3159-48de-ae0f-fcc8c60709b1","language":"javascript","cwd":"/home/user"}])",
+        &ctx, &err));
+    assert_int_equal(ctx.size(), 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(envelopes_split_at_every_byte),
@@ -830,6 +924,7 @@ int main(void) {
         cmocka_unit_test(ndjson_exec_lines),
         cmocka_unit_test(contexts),
         cmocka_unit_test(truncated_inputs_fail_cleanly),
+        cmocka_unit_test(captured_from_e2b_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
