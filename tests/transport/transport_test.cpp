@@ -481,6 +481,15 @@ static void test_user_abort_and_release(Transport& t) {
     CHECK(log.wait_done(2000));
     CHECK(log.err.code == E2B_EUSER);
 
+    // on_response abort: no body callback, EUSER with the status kept.
+    StreamLog log3;
+    Callbacks c3 = log3.callbacks();
+    c3.on_response = [](int, const Headers&) { return Action::kAbort; };
+    t.start(start_request("echo never-read"), c3);
+    CHECK(log3.wait_done(5000));
+    CHECK(log3.err.code == E2B_EUSER && log3.err.http_status == 200);
+    CHECK(log3.msgs.empty());
+
     // Released before completion, completes normally.
     StreamLog log2;
     {
