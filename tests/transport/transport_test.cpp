@@ -2,11 +2,13 @@
 // Usage: transport_test [path/to/e2b-local]
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -645,12 +647,22 @@ static void test_delete(Transport& t) {
     CHECK(t.perform(g).status == 404);
 }
 
-static bool has_mounts_under(const std::string& dir) {
+// e2b-local leaves its template layer (and, after a SIGKILL, sandbox overlays) mounted in the
+// state dir; detach them, deepest first, so the directory can be removed.
+static bool unmount_under(const std::string& dir) {
+    std::vector<std::string> mps;
     std::ifstream m("/proc/mounts");
     std::string line;
-    while (std::getline(m, line))
-        if (line.find(dir) != std::string::npos) return true;
-    return false;
+    while (std::getline(m, line)) {
+        std::istringstream ls(line);
+        std::string src, mp;
+        ls >> src >> mp;
+        if (mp.compare(0, dir.size() + 1, dir + "/") == 0) mps.push_back(mp);
+    }
+    std::sort(mps.begin(), mps.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+    bool ok = true;
+    for (auto& mp : mps) ok &= umount2(mp.c_str(), MNT_DETACH) == 0;
+    return ok;
 }
 
 int main(int argc, char** argv) {
@@ -695,7 +707,7 @@ int main(int argc, char** argv) {
     }
     // Restart once on the same state dir so it reaps what the SIGKILL left, then clean up.
     if (g_srv.start()) g_srv.stop(SIGTERM);
-    if (!has_mounts_under(g_srv.dir)) {
+    if (unmount_under(g_srv.dir)) {
         std::string cmd = "rm -rf '" + g_srv.dir + "' '" + g_srv.dir + ".log'";
         if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "cleanup failed\n");
     }
