@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
+#include <cctype>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
