@@ -42,6 +42,173 @@ extern "C" {
 #define E2B_EPROTOCOL         -17  /* malformed or unexpected response    (-) */
 #define E2B_ENOMEM            -18  /* out of memory                       (-) */
 
+
+/* ---- Export, versions ------------------------------------------------------------------- */
+#if defined(E2B_BUILDING) && defined(__GNUC__)
+#define E2B_API __attribute__((visibility("default")))
+#else
+#define E2B_API
+#endif
+
+/* "0.1.0". Static string. Thread: any. Since 0.1. */
+E2B_API const char *e2b_version(void);
+/* Incremented on every incompatible ABI change; bindings refuse to load a different value.
+ * Thread: any. Since 0.1. */
+#define E2B_ABI_VERSION 1
+E2B_API int e2b_abi_version(void);
+
+/* ---- Errors -------------------------------------------------------------------------------- */
+typedef struct e2b_error {
+    int32_t code;         /* E2B_OK or an E2B_E* code */
+    int32_t http_status;  /* last HTTP status seen, 0 if none */
+    const char *message;  /* UTF-8, never NULL ("" when code is E2B_OK) */
+} e2b_error;
+
+/* The error of the last failing libe2b call on the calling thread (code E2B_OK if that call
+ * succeeded). Owned by libe2b, valid until the thread's next libe2b call. Never NULL.
+ * Bindings whose calls may hop OS threads (Go) should use the `err` out-parameters instead.
+ * Thread: any (per-thread value). Since 0.1. */
+E2B_API const e2b_error *e2b_error_last(void);
+/* Static text naming a code ("not found", ...). Unknown codes give "unknown error". */
+E2B_API const char *e2b_status_str(int code);
+
+/* Memory returned by libe2b. e2b_buf: ptr is NUL-terminated, owned by the caller after a call
+ * that fills it, released with e2b_buf_dispose (which frees ptr only; NULL is a no-op). */
+typedef struct e2b_buf { char *ptr; size_t size; size_t reserved; } e2b_buf;
+#define E2B_BUF_INIT {NULL, 0, 0}
+E2B_API void e2b_buf_dispose(e2b_buf *buf);
+
+/* ---- Client (since 0.1) ------------------------------------------------------------------ */
+typedef struct e2b_client e2b_client;
+
+#define E2B_CLIENT_F_NO_ENV 0x1u  /* do not read E2B_* environment variables for defaults */
+
+/* Options. Zero/NULL fields take defaults; unless E2B_CLIENT_F_NO_ENV, defaults come from the
+ * environment exactly as the official SDKs read it: E2B_API_KEY, E2B_DOMAIN (default e2b.app),
+ * E2B_API_URL (default https://api.<domain>, or http://localhost:3000 when E2B_DEBUG=true),
+ * E2B_SANDBOX_URL (default: per sandbox, https://sandbox.<domain> for E2B's domains, else
+ * https://49983-<id>.<domain>). Strings are copied. */
+typedef struct e2b_client_opts {
+    uint32_t version;            /* E2B_CLIENT_OPTS_VERSION */
+    const char *api_key;
+    const char *domain;
+    const char *api_url;
+    const char *sandbox_url;
+    int64_t request_timeout_ms;  /* per HTTP request; 0 = 60000; <0 = none */
+    const char *proxy;           /* NULL = libcurl's environment handling; "" = no proxy */
+    const char *user_agent;      /* NULL = "libe2b/<version>" */
+    uint32_t max_attempts;       /* retries of safe requests on 429/502/503/reset; 0 = 3 */
+    uint32_t flags;              /* E2B_CLIENT_F_* */
+    /* append new fields here and bump the version; never insert or reorder */
+} e2b_client_opts;
+#define E2B_CLIENT_OPTS_VERSION 1
+#define E2B_CLIENT_OPTS_INIT {E2B_CLIENT_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0}
+/* Fills *opts with defaults for `version`. E2B_EVERSION for 0 or an unknown version. */
+E2B_API int e2b_client_opts_init(e2b_client_opts *opts, uint32_t version);
+
+/* Creates a client (one service thread). opts NULL = all defaults. Errors: E2B_EVERSION,
+ * E2B_EINVAL (e.g. a malformed URL), E2B_EAUTH (no API key found), E2B_ENOMEM.
+ * The key format is not checked (e2b-local and other servers issue other shapes).
+ * Thread: any. Since 0.1. */
+E2B_API int e2b_client_new(e2b_client **out, const e2b_client_opts *opts);
+/* Releases the client: cancels what is in flight, joins its thread. Sandboxes created with it
+ * must be freed first. NULL is a no-op. Never kills remote sandboxes. Thread: not from a
+ * libe2b callback. Since 0.1. */
+E2B_API void e2b_client_free(e2b_client *client);
+
+/* ---- Sandboxes (since 0.1) ----------------------------------------------------------------- */
+typedef struct e2b_sandbox e2b_sandbox;  /* local view of one remote sandbox */
+
+#define E2B_SANDBOX_F_INSECURE    0x1u  /* no envd access token (SDK: secure=false) */
+#define E2B_SANDBOX_F_NO_INTERNET 0x2u  /* allow_internet_access=false */
+#define E2B_SANDBOX_F_AUTO_PAUSE  0x4u  /* pause instead of kill at the end of its timeout */
+
+typedef struct e2b_sandbox_opts {
+    uint32_t version;                /* E2B_SANDBOX_OPTS_VERSION */
+    const char *template_id;         /* NULL = "base" */
+    int64_t timeout_ms;              /* lifetime; 0 = 300000 (rounded up to seconds) */
+    const char *const *metadata;     /* NULL-terminated "key=value" list; copied */
+    const char *const *envs;         /* NULL-terminated "KEY=VALUE" list, sandbox-wide; copied */
+    uint32_t flags;                  /* E2B_SANDBOX_F_* */
+} e2b_sandbox_opts;
+#define E2B_SANDBOX_OPTS_VERSION 1
+#define E2B_SANDBOX_OPTS_INIT {E2B_SANDBOX_OPTS_VERSION, NULL, 0, NULL, NULL, 0}
+E2B_API int e2b_sandbox_opts_init(e2b_sandbox_opts *opts, uint32_t version);
+
+/* Creates a sandbox (POST /sandboxes). *out is owned by the caller (e2b_sandbox_free).
+ * Errors: E2B_EAUTH, E2B_ETEMPLATE/E2B_ERROR (template), E2B_ERATELIMIT, E2B_EINVAL,
+ * E2B_ETIMEOUT, E2B_ENETWORK. Thread: any, blocking (E2B_EMISUSE from a libe2b callback). */
+E2B_API int e2b_sandbox_create(e2b_sandbox **out, e2b_client *client, const e2b_sandbox_opts *opts);
+/* Connects to an existing sandbox by id, resuming it if paused (POST /sandboxes/{id}/connect;
+ * the lifetime is extended to at least timeout_ms, 0 = 300000). E2B_ESANDBOX_NOT_FOUND if
+ * unknown. Thread: any, blocking. */
+E2B_API int e2b_sandbox_connect(e2b_sandbox **out, e2b_client *client, const char *sandbox_id,
+                                int64_t timeout_ms);
+/* Releases the local handle only (never kills). NULL is a no-op. */
+E2B_API void e2b_sandbox_free(e2b_sandbox *sandbox);
+
+/* Borrowed strings, valid while the handle lives. */
+E2B_API const char *e2b_sandbox_id(const e2b_sandbox *sandbox);
+E2B_API const char *e2b_sandbox_envd_version(const e2b_sandbox *sandbox);
+
+/* Kills the sandbox. E2B_OK, or E2B_ESANDBOX_NOT_FOUND when it no longer exists (the SDKs'
+ * `false`). The handle stays valid for e2b_sandbox_free. Blocking. */
+E2B_API int e2b_sandbox_kill(e2b_sandbox *sandbox);
+/* Sets the remaining lifetime to timeout_ms from now (may shorten it). Blocking. */
+E2B_API int e2b_sandbox_set_timeout(e2b_sandbox *sandbox, int64_t timeout_ms);
+/* Pauses it keeping memory. Returns 1 if it paused, 0 if it was already paused, <0 on error
+ * (E2B_ESANDBOX_NOT_FOUND...). Blocking. */
+E2B_API int e2b_sandbox_pause(e2b_sandbox *sandbox);
+/* 1 if its envd answers /health, 0 if not (paused, killed, expired), <0 on other errors. */
+E2B_API int e2b_sandbox_is_running(e2b_sandbox *sandbox);
+
+/* Sandbox details (GET /sandboxes/{id}, and the items of a list). Allocated by libe2b; fields
+ * may be appended in later versions (read `version`). Strings borrowed from the object. */
+typedef struct e2b_sandbox_info {
+    uint32_t version;             /* 1 */
+    const char *sandbox_id;
+    const char *template_id;
+    const char *alias;            /* may be "" */
+    const char *state;            /* "running" | "paused" */
+    const char *envd_version;
+    int64_t started_at_ms;        /* unix ms */
+    int64_t end_at_ms;
+    int32_t cpu_count;
+    int32_t memory_mb;
+    int32_t disk_size_mb;
+    size_t metadata_count;
+    const char *const *metadata_keys;
+    const char *const *metadata_values;
+} e2b_sandbox_info;
+/* E2B_ESANDBOX_NOT_FOUND when unknown. Free with e2b_sandbox_info_free. Blocking. */
+E2B_API int e2b_sandbox_get_info(e2b_sandbox_info **out, e2b_client *client, const char *sandbox_id);
+E2B_API void e2b_sandbox_info_free(e2b_sandbox_info *info);
+
+/* One page of GET /v2/sandboxes. */
+#define E2B_LIST_RUNNING 0x1u
+#define E2B_LIST_PAUSED  0x2u
+typedef struct e2b_list_opts {
+    uint32_t version;               /* E2B_LIST_OPTS_VERSION */
+    uint32_t states;                /* E2B_LIST_* OR'd; 0 = both */
+    const char *const *metadata;    /* NULL-terminated "key=value" filters (AND) */
+    uint32_t limit;                 /* 1..100; 0 = 100 */
+    const char *next_token;         /* NULL/"" = first page */
+} e2b_list_opts;
+#define E2B_LIST_OPTS_VERSION 1
+#define E2B_LIST_OPTS_INIT {E2B_LIST_OPTS_VERSION, 0, NULL, 0, NULL}
+E2B_API int e2b_list_opts_init(e2b_list_opts *opts, uint32_t version);
+typedef struct e2b_sandbox_list e2b_sandbox_list;
+E2B_API int e2b_sandbox_list_page(e2b_sandbox_list **out, e2b_client *client, const e2b_list_opts *opts);
+E2B_API size_t e2b_sandbox_list_count(const e2b_sandbox_list *list);
+E2B_API const e2b_sandbox_info *e2b_sandbox_list_at(const e2b_sandbox_list *list, size_t i); /* borrowed */
+/* The token for the next page, or NULL when this is the last page. Borrowed. */
+E2B_API const char *e2b_sandbox_list_next_token(const e2b_sandbox_list *list);
+E2B_API void e2b_sandbox_list_free(e2b_sandbox_list *list);
+
+/* "<port>-<id>.<domain>" as E2B's getHost (not affected by the sandbox URL). Writes into *out
+ * (caller disposes). Thread: any, non-blocking. */
+E2B_API int e2b_sandbox_get_host(e2b_buf *out, const e2b_sandbox *sandbox, uint16_t port);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,115 @@
+// The C++ API of libe2b: a Client (configuration + one Transport) and the sandbox lifecycle on
+// the control plane. Failures are thrown as core::Error; src/capi turns them into codes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "protocol/errors.hpp"
+#include "protocol/rest.hpp"
+#include "transport/transport.hpp"
+
+namespace e2b::core {
+
+struct Error : std::runtime_error {
+    int code;
+    int http_status;
+    Error(int c, std::string msg, int status = 0)
+        : std::runtime_error(std::move(msg)), code(c), http_status(status) {}
+};
+
+// Options as given by the caller; unset fields resolve from the environment (unless no_env).
+struct ClientOptions {
+    std::optional<std::string> api_key, domain, api_url, sandbox_url;
+    int64_t request_timeout_ms = 0;  // 0 = 60000, <0 = none
+    std::optional<std::string> proxy;
+    std::optional<std::string> user_agent;
+    uint32_t max_attempts = 0;  // 0 = 3
+    bool no_env = false;
+};
+
+// The resolved configuration (protocol doc §1.1, §2.1).
+struct ClientConfig {
+    std::string api_key, domain, api_url;
+    std::optional<std::string> sandbox_url;
+    bool debug = false;
+    int64_t request_timeout_ms = 60000;  // 0 = none
+};
+
+// Throws Error(E2B_EAUTH) without a key, Error(E2B_EINVAL) for a malformed URL.
+ClientConfig resolve_config(const ClientOptions& o);
+
+struct SandboxCreateOptions {
+    std::string template_id = "base";
+    int64_t timeout_ms = 300000;
+    std::optional<proto::StringMap> metadata, envs;
+    bool secure = true, allow_internet = true, auto_pause = false;
+};
+
+struct ListOptions {
+    bool running = true, paused = true;
+    proto::StringMap metadata;
+    uint32_t limit = 100;
+    std::string next_token;
+};
+
+struct ListPage {
+    std::vector<proto::ListedSandbox> items;
+    std::string next_token;  // empty on the last page
+};
+
+class Sandbox;
+
+class Client {
+public:
+    explicit Client(ClientConfig cfg, const ClientOptions& o);
+    const ClientConfig& config() const { return cfg_; }
+    transport::Transport& transport() { return *tr_; }
+
+    std::unique_ptr<Sandbox> create(const SandboxCreateOptions& o);
+    std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
+    proto::SandboxDetail get_info(const std::string& id);
+    ListPage list(const ListOptions& o);
+
+    // Control-plane request; throws on transport failures, returns any HTTP response.
+    transport::Response api(const std::string& method, const std::string& path,
+                            const std::string& body, bool idempotent);
+
+private:
+    std::unique_ptr<Sandbox> from_response(const transport::Response& r, proto::ApiOp op,
+                                           const std::string& id);
+    ClientConfig cfg_;
+    std::unique_ptr<transport::Transport> tr_;
+};
+
+class Sandbox {
+public:
+    Sandbox(Client& c, proto::Sandbox s);
+    const std::string& id() const { return s_.sandbox_id; }
+    const std::string& envd_version() const { return s_.envd_version; }
+    const std::string& access_token() const { return token_; }
+    const std::string& envd_url() const { return envd_url_; }
+    const std::string& domain() const { return domain_; }
+
+    bool kill();        // false when it no longer exists
+    void set_timeout(int64_t timeout_ms);
+    bool pause();       // false when already paused
+    bool is_running();
+    std::string host(uint16_t port) const;
+
+private:
+    Client& c_;
+    proto::Sandbox s_;
+    std::string token_, domain_, envd_url_;
+};
+
+// Seconds as the JS SDK sends them: ceil(ms / 1000).
+int32_t timeout_seconds(int64_t ms);
+// The JS SDK's list metadata value (see protocol doc §1.7), before query encoding.
+std::string encode_metadata_filter(const proto::StringMap& m);
+
+}  // namespace e2b::core
