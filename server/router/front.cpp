@@ -15,6 +15,7 @@ namespace {
 using e2b::Json;
 constexpr size_t kRelayChunk = 64 * 1024;
 constexpr size_t kMaxApiBody = 1 << 20;
+constexpr uint64_t kMaxApiDrain = 16u << 20;
 
 bool is_hop_by_hop(beast::string_view name) {
     static const char* hop[] = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
@@ -380,24 +381,39 @@ bool Front::serve_api(tcp::socket& sock, beast::flat_buffer& buf, http::request_
     unsigned version = hp.get().version();
     if (expects_continue(hp.get()) && !write_all(sock, {net::buffer("HTTP/1.1 100 Continue\r\n\r\n", 25)}, y))
         return false;
-    http::request_parser<http::string_body> sp{std::move(hp)};
-    sp.body_limit(kMaxApiBody);
-    if (!sp.is_done()) http::async_read(sock, buf, sp, y[ec]);
-    if (ec == http::error::body_limit) {
+    // Read the body ourselves: Beast checks a Content-Length against body_limit only while
+    // parsing the header (which ran unlimited for the data plane). An oversized body is read and
+    // discarded up to kMaxApiDrain so the client sees the 413 instead of a reset mid-upload.
+    http::request_parser<http::buffer_body> bp{std::move(hp)};
+    bp.body_limit(std::numeric_limits<std::uint64_t>::max());
+    std::string body;
+    uint64_t seen = 0;
+    std::vector<char> chunk(16 * 1024);
+    while (!bp.is_done()) {
+        bp.get().body().data = chunk.data();
+        bp.get().body().size = chunk.size();
+        http::async_read_some(sock, buf, bp, y[ec]);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+            fprintf(stderr, "e2b-local: reading request body: %s\n", ec.message().c_str());
+            return false;
+        }
+        size_t n = chunk.size() - bp.get().body().size;
+        seen += n;
+        if (seen <= kMaxApiBody) body.append(chunk.data(), n);
+        if (seen > kMaxApiDrain) break;
+    }
+    if (seen > kMaxApiBody) {
         write_simple(sock, version, 413, api_error_body(413, "request body larger than 1 MiB"), {}, false, y);
         return false;
     }
-    if (ec) {
-        fprintf(stderr, "e2b-local: reading request body: %s\n", ec.message().c_str());
-        return false;
-    }
-    auto& req = sp.get();
+    auto& req = bp.get();
     std::string target(req.target());
     size_t q = target.find('?');
     ApiRequest ar{req.method(), target.substr(0, q),
                   q == std::string::npos ? std::multimap<std::string, std::string>{}
                                          : e2b::parse_query(std::string_view(target).substr(q + 1)),
-                  &req.base(), std::move(req.body())};
+                  &req.base(), std::move(body)};
     ApiResponse r = api_.handle(ar, y);
     return write_simple(sock, version, r.status, r.body, r.headers, req.keep_alive(), y);
 }
