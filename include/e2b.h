@@ -209,6 +209,10 @@ E2B_API void e2b_sandbox_list_free(e2b_sandbox_list *list);
  * (caller disposes). Thread: any, non-blocking. */
 E2B_API int e2b_sandbox_get_host(e2b_buf *out, const e2b_sandbox *sandbox, uint16_t port);
 
+/* ---- Commands and PTY ------------------------------------------------------------------- */
+
+/* ---- Files ------------------------------------------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif
