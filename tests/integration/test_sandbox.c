@@ -17,85 +17,18 @@
 #include <cmocka.h>
 
 #include "e2b.h"
+#include "harness.h"
 
-#define KEY "e2b_0123456789abcdef0123456789abcdef01234567"
+#define KEY HARNESS_KEY
 #define BAD_KEY "e2b_ffffffffffffffffffffffffffffffffffffffff"
-
-static char g_url[256];
-static char g_dir[256];
-static pid_t g_pid = -1;
-static FILE *g_out;
-static pthread_t g_drain;
-
-/* ---- e2b-local ------------------------------------------------------------------------------ */
-
-/* Keeps the server's stdout flowing after the ready line, so its logging never blocks. */
-static void *drain(void *arg) {
-    (void)arg;
-    char line[4096];
-    int verbose = getenv("E2B_TEST_VERBOSE") != NULL;
-    while (fgets(line, sizeof line, g_out))
-        if (verbose) fputs(line, stderr);
-    return NULL;
-}
-
-static int server_start(const char *bin) {
-    snprintf(g_dir, sizeof g_dir, "/var/tmp/e2b-capi-test-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
-    int p[2];
-    if (pipe(p) != 0) return -1;
-    fflush(NULL);
-    g_pid = fork();
-    if (g_pid < 0) return -1;
-    if (g_pid == 0) {
-        dup2(p[1], STDOUT_FILENO);
-        dup2(p[1], STDERR_FILENO);
-        close(p[0]);
-        close(p[1]);
-        execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--state-dir", g_dir, "--api-key", KEY,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    g_out = fdopen(p[0], "r");
-    char line[4096];
-    while (fgets(line, sizeof line, g_out)) {
-        char *r = strstr(line, "ready on ");
-        if (r) {
-            r += strlen("ready on ");
-            r[strcspn(r, "\r\n")] = 0;
-            snprintf(g_url, sizeof g_url, "%s", r);
-            pthread_create(&g_drain, NULL, drain, NULL);
-            return 0;
-        }
-        fputs(line, stderr);
-    }
-    return -1;
-}
-
-static void server_stop(void) {
-    if (g_pid <= 0) return;
-    kill(g_pid, SIGTERM);
-    int st;
-    waitpid(g_pid, &st, 0);
-    g_pid = -1;
-    if (g_out) {
-        pthread_join(g_drain, NULL);
-        fclose(g_out);
-    }
-    /* The server cleans up its sandboxes; the state dir is removed without crossing mounts. */
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf --one-file-system '%s' 2>/dev/null", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", g_dir);
-}
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
 static e2b_client *new_client(const char *key) {
     e2b_client_opts o = E2B_CLIENT_OPTS_INIT;
     o.api_key = key;
-    o.api_url = g_url;
-    o.sandbox_url = g_url;
+    o.api_url = harness_url();
+    o.sandbox_url = harness_url();
     o.domain = "example.test";
     o.flags = E2B_CLIENT_F_NO_ENV;
     e2b_client *c = NULL;
@@ -119,11 +52,7 @@ static void assert_last_ok(void) {
     assert_string_equal(e->message, "");
 }
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static int64_t now_ms(void) { return harness_now_ms(); }
 
 static const char *meta_get(const e2b_sandbox_info *i, const char *key) {
     for (size_t k = 0; k < i->metadata_count; ++k)
@@ -216,8 +145,8 @@ static void test_client_config(void **state) {
     assert_failed_with(e2b_client_new(&c, &o), E2B_EINVAL);
 
     /* Everything from the environment: a list call reaches e2b-local with the key. */
-    setenv("E2B_API_URL", g_url, 1);
-    setenv("E2B_SANDBOX_URL", g_url, 1);
+    setenv("E2B_API_URL", harness_url(), 1);
+    setenv("E2B_SANDBOX_URL", harness_url(), 1);
     assert_int_equal(e2b_client_new(&c, NULL), E2B_OK);
     assert_last_ok();
     e2b_list_opts lo = E2B_LIST_OPTS_INIT;
@@ -465,9 +394,9 @@ int main(int argc, char **argv) {
         printf("test_sandbox: needs root (e2b-local); skipped\n");
         return 0;
     }
-    if (server_start(argc > 1 ? argv[1] : "build/e2b-local") != 0) {
+    if (harness_server_start(argc > 1 ? argv[1] : "build/e2b-local") != 0) {
         fprintf(stderr, "e2b-local did not start\n");
-        server_stop();
+        harness_server_stop();
         return 1;
     }
     const struct CMUnitTest tests[] = {
@@ -477,6 +406,6 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_lifecycle),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    server_stop();
+    harness_server_stop();
     return rc;
 }
