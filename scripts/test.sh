@@ -23,6 +23,9 @@ run isolation build/jail_test
 step "ctest (CMocka unit tests of src/protocol, transport tests)"
 run ctest ctest --test-dir build --output-on-failure
 
+step "packaging: install, then a C consumer via pkg-config (shared, static) and find_package(e2b)"
+run packaging bash tests/packaging/run.sh build
+
 step "agent tests (official JS SDK against a bare e2b-agent)"
 # Both pinned SDKs live in this package (tests/conformance/run.sh reinstalls when the lock changes).
 (cd tests/conformance/js && { [[ -d node_modules/e2b && -d node_modules/@e2b/code-interpreter ]] ||
