@@ -99,10 +99,17 @@ typedef struct e2b_client_opts {
     const char *user_agent;      /* NULL = "libe2b/<version>" */
     uint32_t max_attempts;       /* retries of safe requests on 429/502/503/reset; 0 = 3 */
     uint32_t flags;              /* E2B_CLIENT_F_* */
+    /* since version 2 (0.1): where callbacks run, E2B_DELIVERY_* */
+    uint32_t delivery;
     /* append new fields here and bump the version; never insert or reorder */
 } e2b_client_opts;
-#define E2B_CLIENT_OPTS_VERSION 1
-#define E2B_CLIENT_OPTS_INIT {E2B_CLIENT_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0}
+#define E2B_CLIENT_OPTS_VERSION 2
+#define E2B_CLIENT_OPTS_INIT {E2B_CLIENT_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0, 0}
+/* Callback delivery. SERVICE_THREAD: callbacks run on the client's service thread, which they
+ * must not block for long. QUEUED: callbacks are queued and run only inside
+ * e2b_client_dispatch() on the host's thread (event loops, GUIs, single-threaded runtimes). */
+#define E2B_DELIVERY_SERVICE_THREAD 0u
+#define E2B_DELIVERY_QUEUED         1u
 /* Fills *opts with defaults for `version`. E2B_EVERSION for 0 or an unknown version. */
 E2B_API int e2b_client_opts_init(e2b_client_opts *opts, uint32_t version);
 
@@ -115,6 +122,14 @@ E2B_API int e2b_client_new(e2b_client **out, const e2b_client_opts *opts);
  * must be freed first. NULL is a no-op. Never kills remote sandboxes. Thread: not from a
  * libe2b callback. Since 0.1. */
 E2B_API void e2b_client_free(e2b_client *client);
+/* QUEUED delivery: runs up to max_events queued callbacks (<= 0: all queued) on the calling
+ * thread and returns how many ran (>= 0). Never blocks. In SERVICE_THREAD mode returns 0.
+ * Thread: any, one at a time per client; not from a callback (E2B_EMISUSE). Since 0.1. */
+E2B_API int e2b_client_dispatch(e2b_client *client, int max_events);
+/* QUEUED delivery: a file descriptor that is readable while callbacks are queued (poll it, then
+ * call e2b_client_dispatch). Owned by the client. -1 in SERVICE_THREAD mode or for NULL.
+ * Thread: any. Since 0.1. */
+E2B_API int e2b_client_wake_fd(const e2b_client *client);
 
 /* ---- Sandboxes (since 0.1) ----------------------------------------------------------------- */
 typedef struct e2b_sandbox e2b_sandbox;  /* local view of one remote sandbox */
@@ -210,6 +225,113 @@ E2B_API void e2b_sandbox_list_free(e2b_sandbox_list *list);
 E2B_API int e2b_sandbox_get_host(e2b_buf *out, const e2b_sandbox *sandbox, uint16_t port);
 
 /* ---- Commands and PTY ------------------------------------------------------------------- */
+/* Processes in the sandbox (envd process.Process). A command string runs as
+ * `/bin/bash -l -c <cmd>`, as the official SDKs do. Blocking functions below fail with
+ * E2B_EMISUSE when called from inside any libe2b callback. Since 0.1 unless noted. */
+typedef struct e2b_exec e2b_exec;  /* local handle to one Start/Connect stream of a process */
+
+#define E2B_EXEC_F_STDIN 0x1u  /* keep stdin open (e2b_exec_send_stdin); default: /dev/null */
+
+typedef struct e2b_exec_opts {
+    uint32_t version;             /* E2B_EXEC_OPTS_VERSION */
+    const char *cwd;              /* NULL = the user's home / template workdir */
+    const char *const *envs;      /* NULL-terminated "KEY=VALUE" list; copied */
+    const char *user;             /* NULL = the sandbox's default user; e.g. "root" */
+    int64_t timeout_ms;           /* process lifetime (envd kills it after); 0 = 60000; <0 = none */
+    const char *tag;              /* NULL = none */
+    uint32_t flags;               /* E2B_EXEC_F_* */
+} e2b_exec_opts;
+#define E2B_EXEC_OPTS_VERSION 1
+#define E2B_EXEC_OPTS_INIT {E2B_EXEC_OPTS_VERSION, NULL, NULL, NULL, 0, NULL, 0}
+E2B_API int e2b_exec_opts_init(e2b_exec_opts *opts, uint32_t version);
+
+/* Stream callbacks; any may be NULL. Thread: the client's service thread (SERVICE_THREAD
+ * delivery) or inside e2b_client_dispatch (QUEUED). `data` is valid only during the call.
+ * on_stdout/on_stderr return 0 to continue, nonzero to stop receiving (the stream then ends with
+ * E2B_EUSER; the process keeps running). on_exit is the terminal callback, exactly once per
+ * stream unless the handle is freed first: exit_code is the process's (-1 when killed by a
+ * signal), err NULL on a complete stream, else the failure (E2B_ECANCELED after disconnect,
+ * E2B_ETIMEOUT, E2B_ENETWORK, E2B_ESANDBOX_NOT_FOUND, ...); err is valid during the call only. */
+typedef struct e2b_exec_callbacks {
+    uint32_t version;  /* E2B_EXEC_CALLBACKS_VERSION */
+    int (*on_stdout)(const char *data, size_t len, void *payload);  /* PTY: the terminal's bytes */
+    int (*on_stderr)(const char *data, size_t len, void *payload);
+    void (*on_exit)(int32_t exit_code, const e2b_error *err, void *payload);
+    void *payload;
+} e2b_exec_callbacks;
+#define E2B_EXEC_CALLBACKS_VERSION 1
+#define E2B_EXEC_CALLBACKS_INIT {E2B_EXEC_CALLBACKS_VERSION, NULL, NULL, NULL, NULL}
+
+/* Starts `cmd` and returns once its pid is known (or on error: E2B_EINVAL for a bad cwd,
+ * E2B_EAUTH for an unknown user, E2B_ESANDBOX_NOT_FOUND, E2B_ETIMEOUT, ...). *out is owned by
+ * the caller (e2b_exec_free). opts/callbacks NULL = defaults / none. Thread: any, blocking. */
+E2B_API int e2b_exec_start(e2b_exec **out, e2b_sandbox *sandbox, const char *cmd,
+                           const e2b_exec_opts *opts, const e2b_exec_callbacks *callbacks);
+/* Attaches to a running process (output from now on). E2B_ENOTFOUND if there is no such pid.
+ * The stream is not bounded by a timeout. Thread: any, blocking. */
+E2B_API int e2b_exec_connect(e2b_exec **out, e2b_sandbox *sandbox, uint32_t pid,
+                             const e2b_exec_callbacks *callbacks);
+/* The process id. Thread: any. 0 for NULL. */
+E2B_API uint32_t e2b_exec_pid(const e2b_exec *exec);
+/* Blocks until the stream ends. E2B_OK with *exit_code 0; E2B_ECOMMAND_EXIT with *exit_code set
+ * for a non-zero exit (message: the end status); the stream's error otherwise (exit_code may be
+ * NULL). After e2b_exec_disconnect: E2B_ECANCELED. Thread: any, blocking. */
+E2B_API int e2b_exec_wait(e2b_exec *exec, int32_t *exit_code);
+/* SIGKILL. E2B_ENOTFOUND when the process is already gone. Thread: any, blocking. */
+E2B_API int e2b_exec_kill(e2b_exec *exec);
+/* Writes to stdin (needs E2B_EXEC_F_STDIN). Thread: any, blocking. */
+E2B_API int e2b_exec_send_stdin(e2b_exec *exec, const void *data, size_t len);
+/* Closes stdin (EOF for the process). Thread: any, blocking. */
+E2B_API int e2b_exec_close_stdin(e2b_exec *exec);
+/* Stops receiving (aborts the stream); the process keeps running. on_exit follows with
+ * E2B_ECANCELED. Thread: any, including callbacks; non-blocking, idempotent. */
+E2B_API int e2b_exec_disconnect(e2b_exec *exec);
+/* Releases the local handle (disconnects if still streaming; never kills). No callback of this
+ * handle runs after it returns (or, from inside one of its callbacks, after that callback).
+ * NULL is a no-op. Thread: any. */
+E2B_API void e2b_exec_free(e2b_exec *exec);
+
+/* Result of e2b_exec_run. Dispose with e2b_exec_output_dispose. */
+typedef struct e2b_exec_output {
+    e2b_buf out;        /* stdout bytes */
+    e2b_buf err;        /* stderr bytes */
+    int32_t exit_code;
+    e2b_buf error;      /* the end status text for a failed process ("exit status 2"), "" if none */
+} e2b_exec_output;
+#define E2B_EXEC_OUTPUT_INIT {E2B_BUF_INIT, E2B_BUF_INIT, 0, E2B_BUF_INIT}
+/* Runs `cmd` to completion. E2B_OK on exit 0; E2B_ECOMMAND_EXIT for a non-zero exit (the output
+ * is filled too); other errors leave *out empty. Thread: any, blocking. */
+E2B_API int e2b_exec_run(e2b_exec_output *out, e2b_sandbox *sandbox, const char *cmd,
+                         const e2b_exec_opts *opts);
+E2B_API void e2b_exec_output_dispose(e2b_exec_output *out);
+
+/* Live processes started through envd (List). Strings borrowed from the list. */
+typedef struct e2b_process_list e2b_process_list;
+typedef struct e2b_process_info {
+    uint32_t version;           /* 1 */
+    uint32_t pid;
+    const char *cmd;
+    size_t arg_count;
+    const char *const *args;
+    const char *tag;            /* NULL when none */
+} e2b_process_info;
+/* Thread: any, blocking. Free with e2b_process_list_free. */
+E2B_API int e2b_exec_list(e2b_process_list **out, e2b_sandbox *sandbox);
+E2B_API size_t e2b_process_list_count(const e2b_process_list *list);
+E2B_API const e2b_process_info *e2b_process_list_at(const e2b_process_list *list, size_t i);
+E2B_API void e2b_process_list_free(e2b_process_list *list);
+
+/* Starts an interactive login shell on a pseudo-terminal (`/bin/bash -i -l`, TERM=xterm-256color
+ * unless set in opts->envs). Its output arrives through callbacks->on_stdout as raw bytes.
+ * opts->timeout_ms applies as for commands: pass < 0 for sessions without a limit. Kill, wait,
+ * disconnect and free with the e2b_exec functions. Thread: any, blocking. */
+E2B_API int e2b_pty_create(e2b_exec **out, e2b_sandbox *sandbox, uint16_t cols, uint16_t rows,
+                           const e2b_exec_opts *opts, const e2b_exec_callbacks *callbacks);
+/* Bytes to the terminal (keystrokes; "\x04" is Ctrl-D). Thread: any, blocking. */
+E2B_API int e2b_pty_send_input(e2b_exec *pty, const void *data, size_t len);
+/* Thread: any, blocking. */
+E2B_API int e2b_pty_resize(e2b_exec *pty, uint16_t cols, uint16_t rows);
+
 
 /* ---- Files ------------------------------------------------------------------------------- */
 

@@ -1,22 +1,17 @@
 // The extern "C" edge: argument checks, options copied by version prefix, handles wrapping the
 // core objects, and every failure (exception or code) turned into a code + thread-local error.
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 #include <vector>
 
+#include "capi/capi_internal.hpp"
 #include "core/core.hpp"
 #include "e2b.h"
 
 using e2b::core::Error;
-
-struct e2b_client {
-    std::unique_ptr<e2b::core::Client> c;
-};
-struct e2b_sandbox {
-    std::unique_ptr<e2b::core::Sandbox> s;
-};
 
 namespace {
 
@@ -80,7 +75,8 @@ void need(const T* p, const char* what) {
 }
 
 // Prefix sizes per options version (index = version). Append one entry per new version.
-const size_t kClientOptsSize[] = {0, sizeof(e2b_client_opts)};
+// v1 ended before `delivery`.
+const size_t kClientOptsSize[] = {0, offsetof(e2b_client_opts, delivery), sizeof(e2b_client_opts)};
 const size_t kSandboxOptsSize[] = {0, sizeof(e2b_sandbox_opts)};
 const size_t kListOptsSize[] = {0, sizeof(e2b_list_opts)};
 
@@ -246,6 +242,8 @@ int e2b_client_new(e2b_client** out, const e2b_client_opts* opts) {
         co.user_agent = opt_str(o.user_agent);
         co.max_attempts = o.max_attempts;
         co.no_env = (o.flags & E2B_CLIENT_F_NO_ENV) != 0;
+        if (o.delivery > E2B_DELIVERY_QUEUED) invalid("unknown delivery mode");
+        co.queued_delivery = o.delivery == E2B_DELIVERY_QUEUED;
         auto cfg = e2b::core::resolve_config(co);
         auto c = std::make_unique<e2b_client>();
         c->c = std::make_unique<e2b::core::Client>(std::move(cfg), co);
@@ -466,3 +464,16 @@ int e2b_sandbox_get_host(e2b_buf* out, const e2b_sandbox* sandbox, uint16_t port
 }
 
 }  // extern "C"
+
+// The plumbing declared in capi_internal.hpp for the other capi_*.cpp files.
+namespace e2b::capi {
+int run_guarded(const std::function<int()>& f) noexcept { return ::guard(f); }
+void set_ok() noexcept { ::set_ok(); }
+void set_error(int code, const char* msg) noexcept {
+    try {
+        ::set_error(code, 0, msg);
+    } catch (...) {
+        t_err.view = {code, 0, "out of memory"};
+    }
+}
+}  // namespace e2b::capi

@@ -112,6 +112,7 @@ Client::Client(ClientConfig cfg, const ClientOptions& o) : cfg_(std::move(cfg)) 
     t.user_agent = o.user_agent ? *o.user_agent : std::string("libe2b/") + e2b_version();
     t.proxy = o.proxy;
     t.retry.max_attempts = o.max_attempts ? (int)o.max_attempts : 3;
+    t.delivery = o.queued_delivery ? transport::Delivery::kQueued : transport::Delivery::kServiceThread;
     tr_ = std::make_unique<transport::Transport>(std::move(t));
 }
 

@@ -30,6 +30,7 @@ struct ClientOptions {
     std::optional<std::string> user_agent;
     uint32_t max_attempts = 0;  // 0 = 3
     bool no_env = false;
+    bool queued_delivery = false;  // callbacks run in dispatch() instead of the service thread
 };
 
 // The resolved configuration (protocol doc §1.1, §2.1).
@@ -94,6 +95,7 @@ public:
     const std::string& access_token() const { return token_; }
     const std::string& envd_url() const { return envd_url_; }
     const std::string& domain() const { return domain_; }
+    Client& client() const { return c_; }
 
     bool kill();        // false when it no longer exists
     void set_timeout(int64_t timeout_ms);

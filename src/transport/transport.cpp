@@ -130,7 +130,7 @@ struct Call::State {
 using StatePtr = std::shared_ptr<Call::State>;
 
 struct Event {
-    enum Kind { kResponse, kData, kDone };
+    enum Kind { kResponse, kData, kDone, kTask };
     Event(Kind k, StatePtr c) : kind(k), call(std::move(c)) {}
     Kind kind;
     StatePtr call;
@@ -138,6 +138,8 @@ struct Event {
     Headers headers;
     std::string data;
     Error err;
+    std::function<void()> task;  // kTask (call is null)
+    bool terminal = false;       // kTask that must run even at shutdown
 };
 
 struct Shared {
@@ -538,6 +540,11 @@ void Shared::run() {
 }
 
 void Shared::run_event(Event& ev) {
+    if (ev.kind == Event::kTask) {
+        CallbackScope cs;
+        ev.task();
+        return;
+    }
     Call::State& s = *ev.call;
     bool stopped = s.cancel_requested.load() || s.user_aborted.load();
     CallbackScope cs;
@@ -565,6 +572,8 @@ void Shared::run_event(Event& ev) {
         s.cbs = Callbacks{};
         s.req.body_reader = nullptr;
         break;
+    case Event::kTask:
+        break;  // handled above
     }
 }
 
@@ -615,7 +624,7 @@ Transport::~Transport() {
         rest.swap(sh_->q);
     }
     for (auto& ev : rest)
-        if (ev.kind == Event::kDone) sh_->run_event(ev);
+        if (ev.kind == Event::kDone || (ev.kind == Event::kTask && ev.terminal)) sh_->run_event(ev);
     if (sh_->efd >= 0) close(sh_->efd);
     sh_->efd = -1;
 }
@@ -642,9 +651,29 @@ std::shared_ptr<Call> Transport::start_impl(Request req, Callbacks cbs, bool for
     return std::shared_ptr<Call>(new Call(st));
 }
 
+std::shared_ptr<Call> Transport::start_on_service_thread(Request req, Callbacks cbs) {
+    return start_impl(std::move(req), std::move(cbs), true);
+}
+
+void Transport::post(std::function<void()> fn, bool terminal) {
+    if (sh_->opts.delivery != Delivery::kQueued) {
+        CallbackScope cs;
+        fn();
+        return;
+    }
+    Event ev{Event::kTask, nullptr};
+    ev.task = std::move(fn);
+    ev.terminal = terminal;
+    sh_->push_event(std::move(ev));
+}
+
+bool Transport::blocking_forbidden() const {
+    return tl_callback_depth > 0 || std::this_thread::get_id() == sh_->service_id;
+}
+
 Response Transport::perform(Request req) {
     Response out;
-    if (tl_callback_depth > 0 || std::this_thread::get_id() == sh_->service_id) {
+    if (blocking_forbidden()) {
         out.error = {E2B_EMISUSE, 0, "blocking call from inside a callback"};
         return out;
     }

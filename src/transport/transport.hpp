@@ -144,6 +144,16 @@ public:
 
     const Options& options() const;
 
+    // For layers that parse a stream themselves and deliver their own events: callbacks always on
+    // the service thread whatever the delivery mode (the layer then uses post()).
+    std::shared_ptr<Call> start_on_service_thread(Request req, Callbacks cbs);
+    // Runs fn as a callback: queued for dispatch() in kQueued mode, else right here (the caller is
+    // then expected to be on the service thread). `terminal` tasks still run at destruction.
+    void post(std::function<void()> fn, bool terminal);
+    // True inside any callback or on the service thread: blocking waits must fail with
+    // E2B_EMISUSE there, as perform() does.
+    bool blocking_forbidden() const;
+
 private:
     std::shared_ptr<Call> start_impl(Request req, Callbacks cbs, bool force_service_thread);
     std::shared_ptr<Shared> sh_;

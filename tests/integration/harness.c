@@ -75,7 +75,12 @@ void harness_server_stop(void) {
     }
     if (g_dir[0]) {
         /* The server cleans up its sandboxes; the state dir is removed without crossing mounts. */
-        char cmd[512];
+        char cmd[1024];
+        /* A server that died abruptly leaves its sandboxes' mounts behind: detach them first. */
+        snprintf(cmd, sizeof cmd,
+                 "awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null",
+                 g_dir);
+        if (system(cmd) != 0) fprintf(stderr, "note: could not unmount under %s\n", g_dir);
         snprintf(cmd, sizeof cmd, "rm -rf --one-file-system '%s' 2>/dev/null", g_dir);
         if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", g_dir);
         g_dir[0] = 0;

@@ -1,0 +1,94 @@
+// Processes in a sandbox over envd's process.Process service (protocol doc §4): Start/Connect
+// streams parsed on the service thread; user events delivered per the client's delivery mode.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/core.hpp"
+#include "protocol/connect.hpp"
+#include "protocol/envd.hpp"
+
+namespace e2b::core {
+
+struct ExecOptions {
+    std::optional<std::string> cwd, user, tag;
+    std::map<std::string, std::string> envs;
+    int64_t timeout_ms = 60000;  // process lifetime; 0 = none
+    bool stdin_open = false;
+    std::optional<proto::PtySize> pty;
+};
+
+// Returning false from on_stdout/on_stderr stops the stream (E2B_EUSER).
+struct ExecHandlers {
+    std::function<bool(const char*, size_t)> on_stdout, on_stderr;
+    std::function<void(int32_t exit_code, const Error* err)> on_exit;
+    bool direct = false;  // run on the service thread even in queued mode (library-internal use)
+};
+
+class Exec : public std::enable_shared_from_this<Exec> {
+public:
+    // Blocks until the start event (pid) or a failure (thrown).
+    static std::shared_ptr<Exec> start(Sandbox& sb, const std::string& cmd,
+                                       const std::vector<std::string>& args, const ExecOptions& o,
+                                       ExecHandlers h);
+    static std::shared_ptr<Exec> connect(Sandbox& sb, uint32_t pid, ExecHandlers h);
+
+    uint32_t pid() const { return pid_; }
+    // Blocks until the stream ended; returns the exit code or throws the stream's error.
+    int32_t wait();
+    // The end status text ("exit status 2"), "" if none. After wait().
+    std::string end_error() const;
+    void disconnect();
+    // No user callback runs after this returns (except the one currently running on this thread).
+    void release();
+
+    bool kill();  // false when the process is gone
+    void send_input(const std::string& data, bool pty);
+    void close_stdin();
+    void resize(uint32_t cols, uint32_t rows);
+
+private:
+    Exec(Sandbox& sb, ExecHandlers h) : sb_(sb), h_(std::move(h)) {}
+    void open(const std::string& method, const std::string& body, int64_t timeout_ms,
+              const std::optional<std::string>& user);
+    void on_bytes(const char* d, size_t n, bool* abort);
+    void on_done(const transport::Error& e);
+    void deliver(std::function<void()> fn, bool terminal);
+    void disconnect_user();  // a queued data callback asked to stop
+
+    Sandbox& sb_;
+    ExecHandlers h_;
+    std::shared_ptr<transport::Call> call_;
+    connect::EnvelopeReader reader_;
+
+    // Service thread only, then published under mu_ at the end.
+    int http_status_ = 0;
+    bool got_start_ = false, got_end_ = false, got_eos_ = false;
+    std::optional<proto::ConnectError> eos_error_;
+    std::string proto_error_;
+
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    uint32_t pid_ = 0;
+    bool started_ = false, done_ = false, disconnected_ = false;
+    int32_t exit_code_ = 0;
+    std::string end_error_;
+    std::optional<Error> error_;
+
+    std::recursive_mutex cb_mu_;  // held while a user callback runs
+    bool released_ = false;
+    std::atomic<bool> user_stopped_{false};
+};
+
+std::vector<proto::ProcessInfo> list_processes(Sandbox& sb);
+
+}  // namespace e2b::core
