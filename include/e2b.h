@@ -334,6 +334,141 @@ E2B_API int e2b_pty_resize(e2b_exec *pty, uint16_t cols, uint16_t rows);
 
 
 /* ---- Files ------------------------------------------------------------------------------- */
+/* sandbox.files over envd (filesystem RPCs and HTTP /files). Paths are sandbox paths; relative
+ * ones and "~" resolve against the user's home. Every call: Thread: any, blocking (E2B_EMISUSE
+ * from a libe2b callback). Errors common to all: E2B_EINVAL (NULL/empty argument),
+ * E2B_EVERSION (opts), E2B_EAUTH, E2B_ETIMEOUT (request timeout, or the sandbox is gone: 502),
+ * E2B_ENETWORK, E2B_EPROTOCOL. Since 0.1. */
+
+typedef struct e2b_files_opts {
+    uint32_t version;        /* E2B_FILES_OPTS_VERSION */
+    const char *user;        /* NULL = the sandbox's default user; copied for the call */
+    int64_t timeout_ms;      /* per request; 0 = the client's request timeout; <0 = none.
+                                e2b_files_watch: the watch's lifetime, 0 or <0 = until stopped */
+} e2b_files_opts;
+#define E2B_FILES_OPTS_VERSION 1
+#define E2B_FILES_OPTS_INIT {E2B_FILES_OPTS_VERSION, NULL, 0}
+E2B_API int e2b_files_opts_init(e2b_files_opts *opts, uint32_t version);
+
+/* Whole file into *out (caller disposes; NUL-terminated, binary-safe via size). E2B_EFILE_NOT_FOUND
+ * when missing, E2B_EINVAL for a directory. opts NULL = defaults (same below). */
+E2B_API int e2b_files_read(e2b_buf *out, e2b_sandbox *sandbox, const char *path,
+                           const e2b_files_opts *opts);
+/* Streams the file to on_data as it arrives (constant memory). on_data runs on libe2b's service
+ * thread whatever the client's delivery mode, while this call blocks (blocking libe2b calls from
+ * it fail with E2B_EMISUSE); a nonzero return stops the download and the call returns E2B_EUSER.
+ * Returns once the download ended. */
+E2B_API int e2b_files_read_stream(e2b_sandbox *sandbox, const char *path,
+                                  int (*on_data)(const void *data, size_t len, void *payload),
+                                  void *payload, const e2b_files_opts *opts);
+
+/* Creates or overwrites a file (parents created, owned by the user). E2B_ENOSPACE when the disk
+ * is full. len 0 writes an empty file (data may then be NULL). */
+E2B_API int e2b_files_write(e2b_sandbox *sandbox, const char *path, const void *data, size_t len,
+                            const e2b_files_opts *opts);
+/* Streamed upload (application/octet-stream, needs envd >= 0.5.7, else E2B_ERROR): `read` fills
+ * up to cap bytes of buf and returns the count, 0 at the end, <0 to abort (→ E2B_EUSER). It runs
+ * on libe2b's service thread. size_or_minus1: the exact total (Content-Length) or -1 (chunked).
+ * Never retried. */
+E2B_API int e2b_files_write_stream(e2b_sandbox *sandbox, const char *path,
+                                   int64_t (*read)(void *buf, size_t cap, void *payload),
+                                   void *payload, int64_t size_or_minus1, const e2b_files_opts *opts);
+typedef struct e2b_file_entry {
+    const char *path;
+    const void *data;
+    size_t len;
+} e2b_file_entry;
+/* Writes n >= 1 files in one multipart request. Two entries with the same path → E2B_EINVAL
+ * (from the server). */
+E2B_API int e2b_files_write_many(e2b_sandbox *sandbox, const e2b_file_entry *entries, size_t n,
+                                 const e2b_files_opts *opts);
+
+#define E2B_FILE_TYPE_FILE    1u
+#define E2B_FILE_TYPE_DIR     2u
+#define E2B_FILE_TYPE_SYMLINK 3u
+/* One entry (EntryInfo). Allocated by libe2b; fields may be appended (read `version`). Strings
+ * borrowed from the object, never NULL except symlink_target. For a symlink envd reports the
+ * target's type and sets symlink_target. */
+typedef struct e2b_entry_info {
+    uint32_t version;           /* 1 */
+    uint32_t type;              /* E2B_FILE_TYPE_* */
+    const char *name;
+    const char *path;
+    int64_t size;
+    uint32_t mode;              /* permission bits, e.g. 0644 */
+    const char *permissions;    /* "-rw-r--r--" */
+    const char *owner;
+    const char *group;
+    int64_t modified_time_ns;   /* unix ns */
+    const char *symlink_target; /* NULL unless a symlink */
+} e2b_entry_info;
+typedef struct e2b_entry_list e2b_entry_list;
+
+/* Lists dir to `depth` levels (>= 1; 1 = direct children), parents before children, the dir
+ * itself excluded; dangling symlinks are skipped. E2B_EFILE_NOT_FOUND, E2B_EINVAL (not a dir). */
+E2B_API int e2b_files_list(e2b_entry_list **out, e2b_sandbox *sandbox, const char *dir,
+                           uint32_t depth, const e2b_files_opts *opts);
+E2B_API size_t e2b_entry_list_count(const e2b_entry_list *list);
+/* Borrowed, valid until e2b_entry_list_free. NULL (E2B_EINVAL) when out of range. */
+E2B_API const e2b_entry_info *e2b_entry_list_at(const e2b_entry_list *list, size_t i);
+E2B_API void e2b_entry_list_free(e2b_entry_list *list);
+
+/* lstat of path. Free *out with e2b_entry_info_free. E2B_EFILE_NOT_FOUND when missing. */
+E2B_API int e2b_files_stat(e2b_entry_info **out, e2b_sandbox *sandbox, const char *path,
+                           const e2b_files_opts *opts);
+E2B_API void e2b_entry_info_free(e2b_entry_info *info);
+/* 1 exists, 0 missing, <0 error. */
+E2B_API int e2b_files_exists(e2b_sandbox *sandbox, const char *path, const e2b_files_opts *opts);
+/* Creates dir and its parents: 1 created, 0 it already existed, <0 error (E2B_EINVAL when a
+ * non-directory is in the way). */
+E2B_API int e2b_files_make_dir(e2b_sandbox *sandbox, const char *path, const e2b_files_opts *opts);
+/* rename(2); destination parents are created. E2B_EFILE_NOT_FOUND when from is missing. */
+E2B_API int e2b_files_rename(e2b_sandbox *sandbox, const char *from, const char *to,
+                             const e2b_files_opts *opts);
+/* Recursive; a missing path is success. */
+E2B_API int e2b_files_remove(e2b_sandbox *sandbox, const char *path, const e2b_files_opts *opts);
+
+/* Watching a directory (WatchDir stream). */
+#define E2B_WATCH_F_RECURSIVE 0x1u
+#define E2B_FS_EVENT_CREATE 1u
+#define E2B_FS_EVENT_WRITE  2u
+#define E2B_FS_EVENT_REMOVE 3u
+#define E2B_FS_EVENT_RENAME 4u
+#define E2B_FS_EVENT_CHMOD  5u
+typedef struct e2b_fs_event {
+    uint32_t version;   /* 1 */
+    uint32_t type;      /* E2B_FS_EVENT_*; 0 = a kind this libe2b does not know */
+    const char *name;   /* path relative to the watched dir; borrowed for the callback */
+} e2b_fs_event;
+typedef struct e2b_watch e2b_watch;
+/* Starts watching dir; returns once the server confirmed the watch (events after that are
+ * delivered). on_event and on_end are delivered as the client's other callbacks (service thread,
+ * or e2b_client_dispatch with QUEUED delivery). After a successful call on_end
+ * runs exactly once, last: err->code E2B_OK when stopped (e2b_watch_stop) or ended by the server
+ * without error, else the failure (E2B_ETIMEOUT at the lifetime's end, ...); err is borrowed for
+ * the callback. On failure no callback ever runs. E2B_EFILE_NOT_FOUND, E2B_EINVAL (not a dir).
+ * The watch must be freed before its sandbox. */
+E2B_API int e2b_files_watch(e2b_watch **out, e2b_sandbox *sandbox, const char *dir, uint32_t flags,
+                            void (*on_event)(const e2b_fs_event *event, void *payload),
+                            void (*on_end)(const e2b_error *err, void *payload), void *payload,
+                            const e2b_files_opts *opts);
+/* Stops it; idempotent; no on_event after it returns. Thread: any. Returns after on_end
+ * returned, except from a libe2b callback or with QUEUED delivery (then on_end follows: after
+ * that callback, or in a later e2b_client_dispatch). NULL is a no-op. */
+E2B_API void e2b_watch_stop(e2b_watch *watch);
+/* Stops (as e2b_watch_stop) and releases. on_end may still follow as e2b_watch_stop says, so
+ * `payload` must outlive it. NULL is a no-op. Thread: any. */
+E2B_API void e2b_watch_free(e2b_watch *watch);
+
+/* Presigned URLs (§5.6 of the protocol doc) usable without headers, e.g. from a browser:
+ * GET (download) / POST (upload) <sandbox URL>/files?path=...&signature=... for `user` (NULL =
+ * default user). expiration_s > 0 limits the validity (needs a secure sandbox, else E2B_EINVAL);
+ * 0 = no expiry. An insecure sandbox gets an unsigned URL. *out owned by the caller.
+ * Thread: any, non-blocking. */
+E2B_API int e2b_files_upload_url(e2b_buf *out, const e2b_sandbox *sandbox, const char *path,
+                                 const char *user, int64_t expiration_s);
+E2B_API int e2b_files_download_url(e2b_buf *out, const e2b_sandbox *sandbox, const char *path,
+                                   const char *user, int64_t expiration_s);
 
 #ifdef __cplusplus
 }
