@@ -91,8 +91,11 @@ describe('code interpreter', { concurrency: true }, () => {
   });
 
   test('a runaway cell is bounded by its timeout; the context keeps its state', async () => {
-    await sbx.runCode('kept = 1');
-    await assert.rejects(sbx.runCode('while True: pass', { timeoutMs: 1500 }));
-    assert.equal((await sbx.runCode('kept + 1')).text, '2');
+    // its own context: the interrupt must not race the other tests' cells on the default one
+    const ctx = await sbx.createCodeContext();
+    await sbx.runCode('kept = 1', { context: ctx });
+    await assert.rejects(sbx.runCode('while True: pass', { context: ctx, timeoutMs: 1500 }));
+    const r = await sbx.runCode('kept + 1', { context: ctx });
+    assert.equal(r.text, '2', `after the interrupt: ${JSON.stringify(r.error ?? r.logs)}`);
   });
 });
