@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main demo: builds everything, starts e2b-local on a free port with a temporary state dir,
-# and drives it with the unmodified official E2B JS SDK (examples/js-sdk/demo.mjs).
+# drives it with the unmodified official E2B JS SDK (examples/js-sdk/demo.mjs), then from C
+# through libe2b (examples/c/hello.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -17,3 +18,8 @@ for _ in $(seq 100); do grep -q 'ready on' "$out" && break; kill -0 "$pid" 2>/de
 url=$(grep -o 'http://[0-9.:]*' "$out" | head -1)
 echo "e2b-local is serving on $url"
 E2B_API_URL=$url E2B_SANDBOX_URL=$url E2B_API_KEY=$key node examples/js-sdk/demo.mjs
+
+echo
+echo "--- the same server from C, through libe2b (examples/c/hello.c) ---"
+cc examples/c/hello.c -Iinclude -Lbuild -le2b -Wl,-rpath,"$PWD/build" -o build/hello-c
+E2B_API_URL=$url E2B_SANDBOX_URL=$url E2B_API_KEY=$key build/hello-c
