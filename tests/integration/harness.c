@@ -96,3 +96,16 @@ int64_t harness_now_ms(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int harness_begin(int argc, char **argv, const char *test_name) {
+    if (geteuid() != 0) {
+        printf("%s: needs root (e2b-local); skipped\n", test_name);
+        return 1;
+    }
+    if (harness_server_start(argc > 1 ? argv[1] : "build/e2b-local") != 0) {
+        fprintf(stderr, "%s: e2b-local did not start\n", test_name);
+        harness_server_stop();
+        return -1;
+    }
+    return 0;
+}

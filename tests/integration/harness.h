@@ -7,6 +7,9 @@
 
 #define HARNESS_KEY "e2b_0123456789abcdef0123456789abcdef01234567"
 
+/* The start of every test main: 1 = not root, skip (prints why); -1 = the server did not start
+ * (prints why, cleans up); 0 = running (argv[1], else build/e2b-local). */
+int harness_begin(int argc, char **argv, const char *test_name);
 /* Starts `bin serve` with HARNESS_KEY and a fresh state dir; 0 once it printed its ready line. */
 int harness_server_start(const char *bin);
 /* SIGTERM + wait + state dir removal; safe to call twice or after a failed start. */

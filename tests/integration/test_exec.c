@@ -475,15 +475,8 @@ static void test_server_killed(void **state) {
 }
 
 int main(int argc, char **argv) {
-    if (geteuid() != 0) {
-        printf("test_exec: needs root (e2b-local); skipped\n");
-        return 0;
-    }
-    if (harness_server_start(argc > 1 ? argv[1] : "build/e2b-local") != 0) {
-        fprintf(stderr, "e2b-local did not start\n");
-        harness_server_stop();
-        return 1;
-    }
+    int begun = harness_begin(argc, argv, "test_exec");
+    if (begun != 0) return begun > 0 ? 0 : 1;
     g_client = new_client(E2B_DELIVERY_SERVICE_THREAD);
     g_sb = new_sandbox(g_client);
     const struct CMUnitTest tests[] = {

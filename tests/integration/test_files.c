@@ -561,15 +561,8 @@ static void test_null_args(void **state) {
 }
 
 int main(int argc, char **argv) {
-    if (geteuid() != 0) {
-        printf("test_files: needs root (e2b-local); skipped\n");
-        return 0;
-    }
-    if (harness_server_start(argc > 1 ? argv[1] : "build/e2b-local") != 0) {
-        fprintf(stderr, "e2b-local did not start\n");
-        harness_server_stop();
-        return 1;
-    }
+    int begun = harness_begin(argc, argv, "test_files");
+    if (begun != 0) return begun > 0 ? 0 : 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_opts_init),

@@ -390,15 +390,8 @@ static void test_lifecycle(void **state) {
 }
 
 int main(int argc, char **argv) {
-    if (geteuid() != 0) {
-        printf("test_sandbox: needs root (e2b-local); skipped\n");
-        return 0;
-    }
-    if (harness_server_start(argc > 1 ? argv[1] : "build/e2b-local") != 0) {
-        fprintf(stderr, "e2b-local did not start\n");
-        harness_server_stop();
-        return 1;
-    }
+    int begun = harness_begin(argc, argv, "test_sandbox");
+    if (begun != 0) return begun > 0 ? 0 : 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions),      cmocka_unit_test(test_opts_init),
         cmocka_unit_test(test_client_config), cmocka_unit_test(test_wrong_key),
