@@ -61,29 +61,6 @@ struct Lifecycle {
     bool auto_resume = false;
 };
 
-// GET /sandboxes/{id}
-struct SandboxDetail {
-    std::string template_id;
-    std::string alias;
-    std::string sandbox_id;
-    std::string client_id;
-    int64_t started_at_ns = 0;
-    int64_t end_at_ns = 0;
-    int64_t cpu_count = 0;
-    int64_t memory_mb = 0;
-    int64_t disk_size_mb = 0;
-    std::string state;  // "running" | "paused"
-    std::string envd_version;
-    std::optional<std::string> envd_access_token;
-    std::optional<bool> allow_internet_access;
-    std::optional<std::string> domain;
-    StringMap metadata;
-    std::optional<NetworkConfig> network;
-    std::optional<Lifecycle> lifecycle;
-    std::vector<VolumeMount> volume_mounts;
-};
-bool parse_sandbox_detail(std::string_view body, SandboxDetail* out, std::string* err);
-
 // One element of GET /v2/sandboxes (and v1 GET /sandboxes).
 struct ListedSandbox {
     std::string template_id;
@@ -100,6 +77,16 @@ struct ListedSandbox {
     std::string envd_version;
     std::vector<VolumeMount> volume_mounts;
 };
+
+// GET /sandboxes/{id}: a listed sandbox plus the fields only the detail carries.
+struct SandboxDetail : ListedSandbox {
+    std::optional<std::string> envd_access_token;
+    std::optional<bool> allow_internet_access;
+    std::optional<std::string> domain;
+    std::optional<NetworkConfig> network;
+    std::optional<Lifecycle> lifecycle;
+};
+bool parse_sandbox_detail(std::string_view body, SandboxDetail* out, std::string* err);
 bool parse_listed_sandboxes(std::string_view body, std::vector<ListedSandbox>* out,
                             std::string* err);
 
