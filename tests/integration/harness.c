@@ -81,6 +81,12 @@ void harness_server_stop(void) {
                  "awk '$2 ~ \"^%s/\" {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null",
                  g_dir);
         if (system(cmd) != 0) fprintf(stderr, "note: could not unmount under %s\n", g_dir);
+        /* ... and its sandboxes' (empty: --die-with-parent) cgroups, which only a restart on
+         * the same state dir would reap. */
+        snprintf(cmd, sizeof cmd,
+                 "for id in $(ls '%s/sandboxes' 2>/dev/null); do for c in freezer memory pids cpu cpuacct; do "
+                 "rmdir /sys/fs/cgroup/$c/e2b-local/$id 2>/dev/null; done; done; true", g_dir);
+        if (system(cmd) != 0) fprintf(stderr, "note: could not remove cgroups of %s\n", g_dir);
         snprintf(cmd, sizeof cmd, "rm -rf --one-file-system '%s' 2>/dev/null", g_dir);
         if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", g_dir);
         g_dir[0] = 0;
