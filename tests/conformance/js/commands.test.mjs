@@ -73,10 +73,10 @@ describe('commands', { concurrency: true }, () => {
       sbx.commands.run(`while [ ! -e ${gate} ]; do sleep 0.05; done; echo done; exit 0`, { background: true }),
       new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('background run did not return while the command was still running')), 20_000); }),
     ]).finally(() => clearTimeout(timer));
-    assert.equal((await sbx.commands.list()).some((p) => p.pid === h.pid), true, 'the command is still running');
-    await sbx.commands.run(`touch ${gate}`);
     assert.ok(h.pid > 0);
     assert.equal(h.exitCode, undefined);
+    assert.equal((await sbx.commands.list()).some((p) => p.pid === h.pid), true, 'the command is still running');
+    await sbx.commands.run(`touch ${gate}`);  // now let it finish
     const r = await h.wait();
     assert.equal(r.exitCode, 0);
     assert.equal(r.stdout, 'done\n');
