@@ -20,7 +20,7 @@ console.log(`\n$ python3 hello.py -> ${py.stdout.trim()}`)
 console.log('files in /home/user:', (await sbx.files.list('/home/user')).map((e) => e.name).join(', '))
 
 console.log('\n$ background counter, then pause (memory kept) and connect:')
-await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done', { background: true, timeoutMs: 0 })
+await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.1; done', { background: true, timeoutMs: 0 })
 await new Promise((r) => setTimeout(r, 500))
 const before = (await sbx.files.read('/tmp/count')).trim()
 t0 = performance.now()

@@ -13,7 +13,7 @@ const readCounter = async (s) => Number((await s.commands.run('cat /tmp/c')).std
 describe('pause/connect', { concurrency: true }, () => {
   test('a background process keeps its memory state across pause/connect', async () => {
     const sbx = await createSandbox({ metadata: { suite: 'pause', t: 'counter' } });
-    const h = await sbx.commands.run(`bash -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c; sleep 0.1; done'`, { background: true, timeoutMs: 0 });
+    const h = await sbx.commands.run(`bash -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.1; done'`, { background: true, timeoutMs: 0 });
     await h.disconnect();
     // a second process keeping state only in memory
     const py = await sbx.commands.run(`python3 -c 'import sys

@@ -172,7 +172,7 @@ def test_list_filters_and_pagination(make_sandbox):
 
 def test_pause_connect_kill(make_sandbox):
     sbx = make_sandbox(metadata={"suite": "py-pause"})
-    sbx.commands.run("bash -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c; sleep 0.1; done'", background=True, timeout=0)
+    sbx.commands.run("bash -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.1; done'", background=True, timeout=0)
     counter = lambda s: int(s.commands.run("cat /tmp/c").stdout.strip() or 0)  # noqa: E731
     wait_for(lambda: counter(sbx) >= 5, what="counter")
     v1 = counter(sbx)
