@@ -115,3 +115,13 @@ int harness_begin(int argc, char **argv, const char *test_name) {
     }
     return 0;
 }
+
+e2b_client_opts harness_client_opts(void) {
+    e2b_client_opts o = E2B_CLIENT_OPTS_INIT;
+    o.api_key = HARNESS_KEY;
+    o.api_url = g_url;
+    o.sandbox_url = g_url;
+    o.domain = "example.test";
+    o.flags = E2B_CLIENT_F_NO_ENV;
+    return o;
+}

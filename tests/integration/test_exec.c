@@ -21,12 +21,7 @@ static e2b_client *g_client;
 static e2b_sandbox *g_sb;
 
 static e2b_client *new_client(uint32_t delivery) {
-    e2b_client_opts o = E2B_CLIENT_OPTS_INIT;
-    o.api_key = HARNESS_KEY;
-    o.api_url = harness_url();
-    o.sandbox_url = harness_url();
-    o.domain = "example.test";
-    o.flags = E2B_CLIENT_F_NO_ENV;
+    e2b_client_opts o = harness_client_opts();
     o.delivery = delivery;
     e2b_client *c = NULL;
     assert_int_equal(e2b_client_new(&c, &o), E2B_OK);

@@ -32,12 +32,7 @@ static e2b_sandbox *g_sbx;
 
 static int setup(void **state) {
     (void)state;
-    e2b_client_opts o = E2B_CLIENT_OPTS_INIT;
-    o.api_key = HARNESS_KEY;
-    o.api_url = harness_url();
-    o.sandbox_url = harness_url();
-    o.domain = "example.test";
-    o.flags = E2B_CLIENT_F_NO_ENV;
+    e2b_client_opts o = harness_client_opts();
     if (e2b_client_new(&g_client, &o) != E2B_OK) return -1;
     if (e2b_sandbox_create(&g_sbx, g_client, NULL) != E2B_OK) {
         fprintf(stderr, "create: %s\n", e2b_error_last()->message);

@@ -25,12 +25,8 @@
 /* ---- helpers ------------------------------------------------------------------------------- */
 
 static e2b_client *new_client(const char *key) {
-    e2b_client_opts o = E2B_CLIENT_OPTS_INIT;
+    e2b_client_opts o = harness_client_opts();
     o.api_key = key;
-    o.api_url = harness_url();
-    o.sandbox_url = harness_url();
-    o.domain = "example.test";
-    o.flags = E2B_CLIENT_F_NO_ENV;
     e2b_client *c = NULL;
     assert_int_equal(e2b_client_new(&c, &o), E2B_OK);
     assert_non_null(c);
