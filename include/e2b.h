@@ -470,6 +470,18 @@ E2B_API int e2b_files_upload_url(e2b_buf *out, const e2b_sandbox *sandbox, const
 E2B_API int e2b_files_download_url(e2b_buf *out, const e2b_sandbox *sandbox, const char *path,
                                    const char *user, int64_t expiration_s);
 
+/* ---- Ports: HTTP and WebSockets to a sandbox port ---------------------------------------- */
+/* (section: ports) */
+
+/* ---- Code interpreter (port 49999) ------------------------------------------------------- */
+/* (section: code interpreter) */
+
+/* ---- Production layer: sessions, artifacts, workspace sync ------------------------------ */
+/* (section: production A) */
+
+/* ---- Production layer: pool, cost, profiles, logs, stall detection, metrics -------------- */
+/* (section: production B) */
+
 #ifdef __cplusplus
 }
 #endif

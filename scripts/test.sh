@@ -38,6 +38,13 @@ step "conformance (official JS + Python SDKs against e2b-local)"
 # the 2-core CI machine.
 run conformance env E2B_CONF_CONCURRENCY=4 bash tests/conformance/run.sh all
 
+step "bindings (Go, Node, Rust) and the e2b CLI, each against its own e2b-local"
+# Each suite is self-contained: bindings/<lang>/test.sh and cli/test.sh build what they need
+# against build/libe2b.so.0 and start their own servers from build/e2b-local.
+for suite in bindings/*/test.sh cli/test.sh; do
+  [[ -f $suite ]] && run "$suite" bash "$suite"
+done
+
 if [[ "${E2B_SKIP_ASAN:-0}" != 1 ]]; then
   step "ASan + UBSan build: JS conformance against it"
   E2B_SANITIZE=1 bash scripts/build.sh || { echo "sanitizer build failed"; exit 1; }
