@@ -239,7 +239,7 @@ std::vector<Artifact> artifacts_upload(Sandbox& s, const std::vector<std::string
     std::set<std::string> names;
     for (const auto& f : local_files) {
         struct stat st;
-        if (::stat(f.c_str(), &st) != 0) throw_errno("local file " + f);
+        if (::stat(f.c_str(), &st) != 0) throw Error(E2B_EINVAL, "local file " + f + ": " + std::strerror(errno));
         if (!S_ISREG(st.st_mode)) throw Error(E2B_EINVAL, "local file " + f + " is not a regular file");
         if (!names.insert(fs::path(f).filename().string()).second)
             throw Error(E2B_EINVAL, "two local files are named " + fs::path(f).filename().string());
