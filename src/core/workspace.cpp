@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -356,7 +357,7 @@ private:
         archive_read_support_filter_all(rd);
         archive_write_disk_set_options(
             wd, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+                    ARCHIVE_EXTRACT_SECURE_NODOTDOT);  // names are checked and made absolute above
         try {
             if (archive_read_open(rd, this, nullptr, &Extractor::on_read, nullptr) != ARCHIVE_OK)
                 throw Error(E2B_EPROTOCOL, "not a tar stream: " + archive_msg(rd));
@@ -479,7 +480,10 @@ WorkspaceStats workspace_pull(Sandbox& s, const std::string& remote, const std::
         throw Error(E2B_ERROR, "cannot create a staging directory next to " + target.string() + ": " +
                                    std::strerror(errno));
     }
-    std::string staging = buf.data();
+    // Canonical: libarchive's symlink guard would trip over a symlink in the parents' path.
+    char* real = realpath(buf.data(), nullptr);
+    std::string staging = real ? real : buf.data();
+    std::free(real);
     ::chmod(staging.c_str(), 0755);  // mkdtemp's 0700 unless the archive carries the root's mode
     Extractor x(staging);
     x.start();
