@@ -257,7 +257,10 @@ static void test_upload(void **state) {
     assert_int_equal(e2b_files_exists(g_sbx, "/home/user/in2", NULL), 0);
     const char *dir[] = {g_tmp, NULL};
     assert_failed_with(e2b_artifacts_upload(NULL, g_sbx, dir, "/home/user/in2", NULL), E2B_EINVAL);
-    e2b_artifacts_opts v = E2B_ARTIFACTS_OPTS_INIT;
+    e2b_artifacts_opts v;
+    ok(e2b_artifacts_opts_init(&v, E2B_ARTIFACTS_OPTS_VERSION));
+    assert_null(v.on_progress);
+    assert_failed_with(e2b_artifacts_opts_init(&v, 2), E2B_EVERSION);
     v.flags = 0x80;
     assert_failed_with(e2b_artifacts_upload(NULL, g_sbx, files, "/home/user/in2", &v), E2B_EINVAL);
 }

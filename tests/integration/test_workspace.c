@@ -235,7 +235,10 @@ static void test_push_rejects_unsafe(void **state) {
     assert_failed_with(e2b_workspace_push(NULL, esc, "/x", NULL, NULL), E2B_EINVAL);
     assert_failed_with(e2b_workspace_push(g_sbx, "", "/x", NULL, NULL), E2B_EINVAL);
     assert_failed_with(e2b_workspace_pull(g_sbx, "/x", NULL, NULL, NULL), E2B_EINVAL);
-    e2b_workspace_opts bad = E2B_WORKSPACE_OPTS_INIT;
+    e2b_workspace_opts bad;
+    ok(e2b_workspace_opts_init(&bad, E2B_WORKSPACE_OPTS_VERSION));
+    assert_int_equal(bad.flags, 0);
+    assert_failed_with(e2b_workspace_opts_init(NULL, E2B_WORKSPACE_OPTS_VERSION), E2B_EINVAL);
     bad.flags = 0x100;
     assert_failed_with(e2b_workspace_push(g_sbx, esc, "/x", &bad, NULL), E2B_EINVAL);
     bad.version = 0;
