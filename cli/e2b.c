@@ -56,10 +56,10 @@ static const char USAGE[] =
     "Progress bars are drawn on stderr when it is a terminal (not with --json).\n"
     "Environment: E2B_API_KEY, E2B_API_URL, E2B_SANDBOX_URL, E2B_DOMAIN (as the E2B SDKs).\n"
     "\n"
-    "Exit codes: 0 success; 1 error; 2 usage; 3 sandbox, session or file not found (or a\n"
-    "pattern that matched nothing); 4 authentication; 5 timeout; 6 network;\n"
-    "exec: the command's own exit code (128+N when killed by a signal), 125 when it could\n"
-    "not be run.\n";
+    "Exit codes: 0 success; 1 error; 2 usage or invalid argument; 3 sandbox, session or\n"
+    "file not found (or a pattern that matched nothing); 4 authentication; 5 timeout;\n"
+    "6 network; exec: the command's own exit code (137 when killed by a signal), 125 when it\n"
+    "could not be run.\n";
 
 /* ---- output helpers ---------------------------------------------------------------------- */
 

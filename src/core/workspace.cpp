@@ -172,6 +172,16 @@ std::string archive_msg(archive* a) {
 class TarProducer {
 public:
     TarProducer(const std::string& local, bool is_tar, const WorkspaceOptions& o) : o_(o), is_disk_(!is_tar) {
+        try {
+            init(local, is_tar);
+        } catch (...) {
+            release();  // the destructor does not run for a throwing constructor
+            throw;
+        }
+    }
+    ~TarProducer() { release(); }
+
+    void init(const std::string& local, bool is_tar) {
         entry_ = archive_entry_new();
         if (is_tar) {
             rd_ = archive_read_new();
@@ -204,10 +214,12 @@ public:
         if (archive_write_open2(wr_, this, nullptr, &TarProducer::on_write, nullptr, nullptr) != ARCHIVE_OK)
             throw Error(E2B_ERROR, "libarchive: " + archive_msg(wr_));
     }
-    ~TarProducer() {
-        archive_entry_free(entry_);
+    void release() {
+        if (entry_) archive_entry_free(entry_);
         if (rd_) archive_read_free(rd_);
         if (wr_) archive_write_free(wr_);
+        entry_ = nullptr;
+        rd_ = wr_ = nullptr;
     }
 
     // The transport's body reader (service thread): never throws; failures end the body with -1
