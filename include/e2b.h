@@ -538,7 +538,7 @@ E2B_API int e2b_ws_opts_init(e2b_ws_opts *opts, uint32_t version);
  * is freed first: code is the close code (the peer's, 1005 if it gave none; ours when we closed
  * and it answered; 1006 when the connection was lost), err NULL after a close handshake, else
  * the failure (E2B_ENETWORK: lost without a close frame; E2B_EPROTOCOL: a message above
- * max_message_size; E2B_ECANCELED: the client was freed); err is valid during the call only. */
+ * max_message_size); err is valid during the call only. */
 typedef struct e2b_ws_callbacks {
     uint32_t version;  /* E2B_WS_CALLBACKS_VERSION */
     void (*on_message)(const void *data, size_t len, uint32_t flags /* E2B_WS_TEXT|BINARY */,
@@ -563,7 +563,8 @@ E2B_API int e2b_ws_connect(e2b_ws **out, e2b_sandbox *sandbox, uint16_t port, co
  * empty message (data may be NULL). Thread: any, including callbacks; non-blocking. */
 E2B_API int e2b_ws_send(e2b_ws *ws, const void *data, size_t len, uint32_t flags);
 /* Starts the closing handshake after the queued messages: `code` 1000..4999 (not 1004-1006,
- * 1015), `reason` NULL or UTF-8 (cut to 123 bytes). on_close follows once the peer answered.
+ * 1015), `reason` NULL or UTF-8 (cut to 123 bytes). on_close follows once the peer answered
+ * (libwebsockets may drop data messages that arrive after our close frame went out).
  * E2B_EMISUSE when already closing or closed. Thread: any, including callbacks; non-blocking. */
 E2B_API int e2b_ws_close(e2b_ws *ws, uint16_t code, const char *reason);
 /* Bytes queued by e2b_ws_send not yet handed to the socket (0 for NULL). Thread: any. */

@@ -402,11 +402,15 @@ void WebSockets::shutdown() {
         s->ev = WsEvents{};
     }
     if (m.ctx) {
+        // On a foreign loop lws only closes its handles here; once the loop has run their close
+        // callbacks, a second lws_context_destroy frees the context (lws does not on its own).
+        lws_context_destroy(m.ctx);
+        uv_run(&m.loop, UV_RUN_DEFAULT);
         lws_context_destroy(m.ctx);
         m.ctx = nullptr;
     }
     if (m.loop_ready) {
-        uv_run(&m.loop, UV_RUN_DEFAULT);  // lets lws close its handles on our loop
+        uv_run(&m.loop, UV_RUN_DEFAULT);
         uv_loop_close(&m.loop);
         m.loop_ready = false;
     }
