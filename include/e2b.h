@@ -534,6 +534,107 @@ E2B_API int e2b_files_download_url(e2b_buf *out, const e2b_sandbox *sandbox, con
 /* ---- Ports: HTTP and WebSockets to a sandbox port ---------------------------------------- */
 /* (section: ports) */
 
+/* Requests to a port of the sandbox (e.g. a server started with e2b_exec_start), routed as the
+ * SDKs route envd traffic: with a sandbox URL (E2B_SANDBOX_URL / opts.sandbox_url, e2b-local)
+ * to that URL with headers E2b-Sandbox-Id and E2b-Sandbox-Port, else to
+ * https://<port>-<id>.<domain> (e2b_sandbox_get_host). A sandbox's traffic access token, when
+ * it has one, is sent as e2b-traffic-access-token. Since 0.1. */
+
+typedef struct e2b_port_request_opts {
+    uint32_t version;              /* E2B_PORT_REQUEST_OPTS_VERSION */
+    const char *const *headers;    /* NULL-terminated "Name: value" list; copied */
+    const void *body;              /* request body (may be NULL when body_len is 0) */
+    size_t body_len;
+    int64_t timeout_ms;            /* whole request; 0 = the client's request timeout; <0 = none */
+} e2b_port_request_opts;
+#define E2B_PORT_REQUEST_OPTS_VERSION 1
+#define E2B_PORT_REQUEST_OPTS_INIT {E2B_PORT_REQUEST_OPTS_VERSION, NULL, NULL, 0, 0}
+E2B_API int e2b_port_request_opts_init(e2b_port_request_opts *opts, uint32_t version);
+
+/* A response. headers: "Name: value\r\n" lines as received (case kept, repeats kept). Dispose
+ * with e2b_port_response_dispose (frees the buffers, keeps the struct). */
+typedef struct e2b_port_response {
+    int32_t status;
+    e2b_buf headers;
+    e2b_buf body;
+} e2b_port_response;
+#define E2B_PORT_RESPONSE_INIT {0, E2B_BUF_INIT, E2B_BUF_INIT}
+
+/* HTTP request `method` (NULL = "GET") for `path` ("/..." with the query) to `port` (1..65535).
+ * Any HTTP status the server on the port answers is E2B_OK (read out->status). Errors (out left
+ * empty): E2B_EINVAL (port 0, path not starting with '/', a header without ':' or with CR/LF),
+ * E2B_ESANDBOX_NOT_FOUND (the proxy says the sandbox is gone), E2B_ENETWORK (nothing listens
+ * on the port: the proxy's 502, http_status 502; or no HTTP response), E2B_ETIMEOUT. Never
+ * retried. Thread: any, blocking (E2B_EMISUSE from a libe2b callback). */
+E2B_API int e2b_port_request(e2b_port_response *out, e2b_sandbox *sandbox, uint16_t port,
+                             const char *method, const char *path,
+                             const e2b_port_request_opts *opts);
+/* Copies the first value of header `name` (case-insensitive) into *value (caller disposes):
+ * 1 found, 0 absent, <0 error. Thread: any. */
+E2B_API int e2b_port_response_header(const e2b_port_response *resp, const char *name,
+                                     e2b_buf *value);
+E2B_API void e2b_port_response_dispose(e2b_port_response *resp);
+
+/* WebSockets (RFC 6455) to a port, same routing. Messages are whole: fragments are reassembled
+ * up to max_message_size. The connection is driven by the client's service thread. */
+typedef struct e2b_ws e2b_ws;
+
+#define E2B_WS_TEXT   0x1u  /* a text message (UTF-8 by the protocol; not validated) */
+#define E2B_WS_BINARY 0x2u
+
+typedef struct e2b_ws_opts {
+    uint32_t version;              /* E2B_WS_OPTS_VERSION */
+    const char *const *headers;    /* extra handshake headers, NULL-terminated "Name: value" */
+    const char *subprotocol;       /* Sec-WebSocket-Protocol; NULL = none */
+    uint64_t max_message_size;     /* incoming; 0 = 16 MiB. Larger: close 1009 + E2B_EPROTOCOL */
+    int64_t connect_timeout_ms;    /* handshake; 0 = the client's request timeout; <0 = none */
+} e2b_ws_opts;
+#define E2B_WS_OPTS_VERSION 1
+#define E2B_WS_OPTS_INIT {E2B_WS_OPTS_VERSION, NULL, NULL, 0, 0}
+E2B_API int e2b_ws_opts_init(e2b_ws_opts *opts, uint32_t version);
+
+/* Callbacks; any may be NULL. Thread: the client's service thread (SERVICE_THREAD delivery) or
+ * inside e2b_client_dispatch (QUEUED), in order. `data` is valid during the call only.
+ * on_close is the terminal callback, exactly once after a successful connect unless the handle
+ * is freed first: code is the close code (the peer's, 1005 if it gave none; ours when we closed
+ * and it answered; 1006 when the connection was lost), err NULL after a close handshake, else
+ * the failure (E2B_ENETWORK: lost without a close frame; E2B_EPROTOCOL: a message above
+ * max_message_size); err is valid during the call only. */
+typedef struct e2b_ws_callbacks {
+    uint32_t version;  /* E2B_WS_CALLBACKS_VERSION */
+    void (*on_message)(const void *data, size_t len, uint32_t flags /* E2B_WS_TEXT|BINARY */,
+                       void *payload);
+    void (*on_close)(int32_t code, const e2b_error *err, void *payload);
+    void *payload;
+} e2b_ws_callbacks;
+#define E2B_WS_CALLBACKS_VERSION 1
+#define E2B_WS_CALLBACKS_INIT {E2B_WS_CALLBACKS_VERSION, NULL, NULL, NULL}
+
+/* Opens ws://.../wss://... to `port` at `path` ("/..." with the query) and returns once the
+ * handshake completed. *out is owned by the caller (e2b_ws_free; free it before its sandbox).
+ * Errors (no callback ever runs then): E2B_EINVAL, E2B_ESANDBOX_NOT_FOUND, E2B_ENETWORK (cannot
+ * connect; nothing listens on the port: http_status 502), E2B_EPROTOCOL (upgrade refused:
+ * http_status is the server's status), E2B_ETIMEOUT, E2B_ERROR (libwebsockets unusable, e.g. its
+ * libuv event-lib plugin missing). Proxies (opts.proxy, *_proxy variables) are not used for
+ * WebSockets. Thread: any, blocking (E2B_EMISUSE from a libe2b callback). */
+E2B_API int e2b_ws_connect(e2b_ws **out, e2b_sandbox *sandbox, uint16_t port, const char *path,
+                           const e2b_ws_opts *opts, const e2b_ws_callbacks *callbacks);
+/* Queues one message (copied; flags E2B_WS_TEXT or E2B_WS_BINARY) and returns; messages go out
+ * in order. E2B_EMISUSE once e2b_ws_close was called or the connection ended. len 0 sends an
+ * empty message (data may be NULL). Thread: any, including callbacks; non-blocking. */
+E2B_API int e2b_ws_send(e2b_ws *ws, const void *data, size_t len, uint32_t flags);
+/* Starts the closing handshake after the queued messages: `code` 1000..4999 (not 1004-1006,
+ * 1015), `reason` NULL or UTF-8 (cut to 123 bytes). on_close follows once the peer answered
+ * (libwebsockets may drop data messages that arrive after our close frame went out).
+ * E2B_EMISUSE when already closing or closed. Thread: any, including callbacks; non-blocking. */
+E2B_API int e2b_ws_close(e2b_ws *ws, uint16_t code, const char *reason);
+/* Bytes queued by e2b_ws_send not yet handed to the socket (0 for NULL). Thread: any. */
+E2B_API uint64_t e2b_ws_buffered_amount(const e2b_ws *ws);
+/* Drops the connection (no close frame) unless already ended, and releases the handle. No
+ * callback of this handle runs after it returns (or, from inside one of its callbacks, after that
+ * callback). NULL is a no-op. Thread: any. */
+E2B_API void e2b_ws_free(e2b_ws *ws);
+
 /* ---- Code interpreter (port 49999) ------------------------------------------------------- */
 /* (section: code interpreter) */
 
