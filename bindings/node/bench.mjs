@@ -18,10 +18,20 @@ try {
   }
   rt.sort((a, b) => a - b);
   const data = Buffer.alloc(64 * 1024 * 1024, 0x5a);
+  const rssBefore = process.memoryUsage().rss / 1048576;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss / 1048576); }, 20);
   const t = process.hrtime.bigint();
   await sbx.files.write('/tmp/bench-64m.bin', data);
   const uploadMs = Number(process.hrtime.bigint() - t) / 1e6;
-  console.log(JSON.stringify({
+  clearInterval(sampler);
+  if (process.env.BENCH_FORMAT === 'ops') {
+    // bench/clients.mjs format: one JSON line per operation.
+    const r2 = (x) => +x.toFixed(2);
+    console.log(JSON.stringify({ client: 'node-binding', op: 'run_true', n, p50_ms: r2(pct(rt, 50)), p95_ms: r2(pct(rt, 95)) }));
+    console.log(JSON.stringify({ client: 'node-binding', op: 'upload_big', bytes: data.length, ms: r2(uploadMs),
+      mb_per_s: r2(64 / (uploadMs / 1000)), rss_before_mib: r2(rssBefore), rss_peak_mib: r2(rssPeak) }));
+  } else console.log(JSON.stringify({
     binding: 'node', runs: n, run_true_p50_ms: +pct(rt, 50).toFixed(3), run_true_p95_ms: +pct(rt, 95).toFixed(3),
     upload_64mib_ms: +uploadMs.toFixed(1),
   }));
