@@ -72,7 +72,7 @@ export interface CommandStartOpts extends RequestOpts {
   cwd?: string;
   user?: string;
   envs?: Record<string, string>;
-  /** Process lifetime; 0 = 60000 ms default of libe2b; < 0 = none. */
+  /** Process lifetime in ms; unset = 60000; 0 = no limit (as in the SDK). */
   timeoutMs?: number;
   tag?: string;
   /** Keep stdin open for sendStdin. */

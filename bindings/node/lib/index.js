@@ -53,6 +53,9 @@ function kvList(obj, what) {
   });
 }
 
+// SDK semantics: timeoutMs 0 = no limit (libe2b: 0 = its default, < 0 = none).
+const procTimeout = (ms) => (ms === 0 ? -1 : ms);
+
 function toBuffer(data) {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (Buffer.isBuffer(data)) return data;
@@ -255,7 +258,7 @@ class Commands {
   async run(cmd, opts = {}) {
     const nopts = {
       cwd: opts.cwd, user: opts.user, envs: kvList(opts.envs, 'envs'), tag: opts.tag,
-      timeoutMs: opts.timeoutMs, stdin: !!opts.stdin,
+      timeoutMs: procTimeout(opts.timeoutMs), stdin: !!opts.stdin,
     };
     const s = this._sbx._native();
     if (!opts.background && !opts.onStdout && !opts.onStderr && !opts.signal && !opts.stdin) {
@@ -307,7 +310,7 @@ class Commands {
 
 class Pty extends Commands {
   async create(opts = {}) {
-    const nopts = { cwd: opts.cwd, user: opts.user, envs: kvList(opts.envs, 'envs'), tag: opts.tag, timeoutMs: opts.timeoutMs };
+    const nopts = { cwd: opts.cwd, user: opts.user, envs: kvList(opts.envs, 'envs'), tag: opts.tag, timeoutMs: procTimeout(opts.timeoutMs) };
     const s = this._sbx._native();
     return this._stream((fn) => s.ptyCreate(opts.cols || 80, opts.rows || 24, nopts, fn), { onData: opts.onData }, opts.signal);
   }
