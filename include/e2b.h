@@ -177,6 +177,14 @@ E2B_API int e2b_sandbox_pause(e2b_sandbox *sandbox);
 /* 1 if its envd answers /health, 0 if not (paused, killed, expired), <0 on other errors. */
 E2B_API int e2b_sandbox_is_running(e2b_sandbox *sandbox);
 
+/* The same three by id, with no handle and without resuming a paused sandbox (the SDKs' static
+ * Sandbox.kill / Sandbox.setTimeout / Sandbox.betaPause): for tools and services that keep ids.
+ * Same results and errors as the handle forms, plus E2B_EINVAL for a NULL or empty id.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_sandbox_kill_id(e2b_client *client, const char *sandbox_id);
+E2B_API int e2b_sandbox_set_timeout_id(e2b_client *client, const char *sandbox_id, int64_t timeout_ms);
+E2B_API int e2b_sandbox_pause_id(e2b_client *client, const char *sandbox_id);
+
 /* Sandbox details (GET /sandboxes/{id}, and the items of a list). Allocated by libe2b; fields
  * may be appended in later versions (read `version`). Strings borrowed from the object. */
 typedef struct e2b_sandbox_info {

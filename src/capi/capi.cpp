@@ -332,21 +332,30 @@ const char* e2b_sandbox_envd_version(const e2b_sandbox* sandbox) {
     return sandbox->s->envd_version().c_str();
 }
 
+// The handle and by-id forms share these.
+namespace {
+int kill_impl(e2b::core::Client& c, const std::string& id) {
+    if (!c.kill(id)) throw Error(E2B_ESANDBOX_NOT_FOUND, "Sandbox " + id + " not found", 404);
+    return E2B_OK;
+}
+int set_timeout_impl(e2b::core::Client& c, const std::string& id, int64_t timeout_ms) {
+    if (timeout_ms <= 0) invalid("timeout_ms must be positive");
+    c.set_timeout(id, timeout_ms);
+    return E2B_OK;
+}
+}  // namespace
+
 int e2b_sandbox_kill(e2b_sandbox* sandbox) {
     return guard([&] {
         need(sandbox, "sandbox");
-        if (!sandbox->s->kill())
-            throw Error(E2B_ESANDBOX_NOT_FOUND, "Sandbox " + sandbox->s->id() + " not found", 404);
-        return E2B_OK;
+        return kill_impl(sandbox->s->client(), sandbox->s->id());
     });
 }
 
 int e2b_sandbox_set_timeout(e2b_sandbox* sandbox, int64_t timeout_ms) {
     return guard([&] {
         need(sandbox, "sandbox");
-        if (timeout_ms <= 0) invalid("timeout_ms must be positive");
-        sandbox->s->set_timeout(timeout_ms);
-        return E2B_OK;
+        return set_timeout_impl(sandbox->s->client(), sandbox->s->id(), timeout_ms);
     });
 }
 
@@ -354,6 +363,30 @@ int e2b_sandbox_pause(e2b_sandbox* sandbox) {
     return guard([&] {
         need(sandbox, "sandbox");
         return sandbox->s->pause() ? 1 : 0;
+    });
+}
+
+int e2b_sandbox_kill_id(e2b_client* client, const char* sandbox_id) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return kill_impl(*client->c, sandbox_id);
+    });
+}
+
+int e2b_sandbox_set_timeout_id(e2b_client* client, const char* sandbox_id, int64_t timeout_ms) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return set_timeout_impl(*client->c, sandbox_id, timeout_ms);
+    });
+}
+
+int e2b_sandbox_pause_id(e2b_client* client, const char* sandbox_id) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return client->c->pause(sandbox_id) ? 1 : 0;
     });
 }
 
