@@ -208,6 +208,23 @@ static void test_state_logs_and_results(void **state) {
     assert_string_equal(r->formats[0], "html");
     e2b_execution_free(x);
 
+    /* a MIME bundle: known formats, JSON objects as JSON text, unknown types under extra */
+    x = run_ok("class B:\n    def _repr_mimebundle_(self):\n"
+               "        return {'text/plain': 'B', 'application/json': {'k': [1, 2]},\n"
+               "                'text/markdown': '**b**', 'application/x-custom': 'c'}\nB()", NULL);
+    r = e2b_execution_result_at(x, 0);
+    assert_non_null(r);
+    assert_string_equal(r->text, "B");
+    assert_string_equal(r->markdown, "**b**");
+    assert_string_equal(r->json, "{\"k\":[1,2]}");
+    assert_string_equal(r->extra, "{\"application/x-custom\":\"c\"}");
+    assert_null(r->html);
+    assert_int_equal(r->format_count, 3);
+    assert_string_equal(r->formats[0], "markdown");
+    assert_string_equal(r->formats[1], "json");
+    assert_string_equal(r->formats[2], "application/x-custom");
+    e2b_execution_free(x);
+
     /* per-cell envs */
     e2b_code_opts o = E2B_CODE_OPTS_INIT;
     const char *envs[] = {"E2B_CELL_VAR=from-c", NULL};
