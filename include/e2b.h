@@ -565,8 +565,8 @@ typedef struct e2b_code_callbacks {
 /* Runs `code` (UTF-8, copied) to the end of the cell. *out (caller-owned, e2b_execution_free)
  * receives the execution whenever the request reached the server: on E2B_OK — also when the
  * cell raised (see e2b_execution_error) — and, with what arrived so far, on E2B_ETIMEOUT
- * (execution timeout: "Execution timed out ..."), E2B_ECANCELED, E2B_EUSER and stream failures;
- * else NULL. Errors: E2B_EINVAL (NULL code, language with context_id, bad envs entry),
+ * (execution timeout: "Execution timed out ..."; or the stream broke and the sandbox is gone:
+ * "The sandbox was killed ..."), E2B_ECANCELED, E2B_EUSER and stream failures; else NULL. Errors: E2B_EINVAL (NULL code, language with context_id, bad envs entry),
  * E2B_EVERSION, E2B_ENOTFOUND (unknown context: "Context <id> not found"), E2B_ETIMEOUT (request
  * timeout, or 502: the sandbox is gone), E2B_ENETWORK, E2B_EPROTOCOL, E2B_ERROR (other HTTP
  * statuses, e.g. an unsupported language). Callbacks as e2b_code_callbacks says; with QUEUED
@@ -577,7 +577,8 @@ E2B_API int e2b_code_run(e2b_execution **out, e2b_sandbox *sandbox, const char *
 
 /* Starts `code` and returns once the server accepted it (the response started), with the
  * errors of e2b_code_run for a request that did not start (then no callback ever runs). *out is
- * owned by the caller (e2b_code_free). Thread: any, blocking. Since 0.1. */
+ * owned by the caller (e2b_code_free) and must be freed before its sandbox. Thread: any,
+ * blocking. Since 0.1. */
 E2B_API int e2b_code_start(e2b_code_exec **out, e2b_sandbox *sandbox, const char *code,
                            const e2b_code_opts *opts, const e2b_code_callbacks *callbacks);
 /* Blocks until the run ended; returns and fills *out as e2b_code_run does. May be called again

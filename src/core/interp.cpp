@@ -16,6 +16,10 @@ constexpr size_t kMaxErrorBody = 64u << 10;
 const char* const kRequestTimeoutMsg =
     "Request timed out \xe2\x80\x94 the 'requestTimeoutMs' option can be used to increase this "
     "timeout";
+const char* const kKilledMsg =
+    "The sandbox was killed while the request was in progress. This can happen when the sandbox "
+    "times out or is killed manually. You can modify the sandbox timeout by passing 'timeoutMs' "
+    "when starting the sandbox or calling '.setTimeout' on the sandbox with the desired timeout.";
 const char* const kExecTimeoutMsg =
     "Execution timed out \xe2\x80\x94 the 'timeoutMs' option can be used to increase this timeout";
 
@@ -253,6 +257,35 @@ void CodeRun::on_done(const transport::Error& e) {
         else
             err = Error(e.code ? e.code : E2B_ERROR, e.message, e.http_status);
     }
+    if (err && err->code == E2B_ENETWORK && responded) return probe_then_finish(std::move(*err));
+    finish(std::move(err), responded);
+}
+
+// The SDK's handleRequestError: a connection dropped mid-execution means "the sandbox was
+// killed" when envd's /health then answers 502 (isRunning() false). Asynchronous, so that
+// on_end and wait() see the same error.
+void CodeRun::probe_then_finish(Error err) {
+    transport::Request r;
+    r.url = sb_.envd_url() + "/health";
+    r.headers = {{"E2b-Sandbox-Id", sb_.id()}, {"E2b-Sandbox-Port", "49983"}};
+    r.timeout_ms = 10000;
+    auto self = shared_from_this();
+    auto status = std::make_shared<int>(0);
+    transport::Callbacks cbs;
+    cbs.on_response = [status](int st, const transport::Headers&) {
+        *status = st;
+        return transport::Action::kContinue;
+    };
+    cbs.on_done = [self, status, err](const transport::Error& pe) {
+        // A failed probe proves nothing: keep the original error, as the SDK does.
+        if (pe.ok() && *status == 502)
+            return self->finish(Error(E2B_ETIMEOUT, kKilledMsg, 502), true);
+        self->finish(err, true);
+    };
+    sb_.client().transport().start_on_service_thread(std::move(r), std::move(cbs));
+}
+
+void CodeRun::finish(std::optional<Error> err, bool responded) {
     // A run that never started (start() threw) has no callbacks at all. Delivered before done_ is
     // published: on the service thread, wait() then returns only after on_end has returned.
     if (responded && h_.on_end) {

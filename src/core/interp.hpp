@@ -63,6 +63,8 @@ private:
     void on_bytes(const char* d, size_t n, bool* abort);
     void on_line(const std::string& line, bool* abort);
     void on_done(const transport::Error& e);
+    void probe_then_finish(Error err);
+    void finish(std::optional<Error> err, bool responded);
     void deliver(std::function<bool()> fn, bool terminal);
 
     Sandbox& sb_;

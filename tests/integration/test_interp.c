@@ -580,6 +580,39 @@ static void test_callback_stop_and_misuse(void **state) {
     expect_text("'fine'", NULL, "fine");
 }
 
+static void test_sandbox_killed_mid_cell(void **state) {
+    (void)state;
+    e2b_sandbox_opts so = E2B_SANDBOX_OPTS_INIT;
+    so.template_id = "code-interpreter-v1";
+    so.flags = E2B_SANDBOX_F_NO_INTERNET;
+    e2b_sandbox *sb = NULL;
+    assert_int_equal(e2b_sandbox_create(&sb, g_client, &so), E2B_OK);
+    sink s;
+    sink_init(&s);
+    s.misuse_rc = 0;
+    e2b_code_callbacks c = callbacks(&s);
+    e2b_code_exec *h = NULL;
+    assert_int_equal(e2b_code_start(&h, sb, "import time\nprint('up')\ntime.sleep(60)", NULL, &c), E2B_OK);
+    assert_true(wait_for_lines(&s, 1, 10000));
+    assert_int_equal(e2b_sandbox_kill(sb), E2B_OK);
+    e2b_execution *x = NULL;
+    int64_t t0 = harness_now_ms();
+    /* the SDK's mapping: the stream broke and the sandbox is gone → a timeout that says so */
+    assert_int_equal(e2b_code_wait(&x, h), E2B_ETIMEOUT);
+    assert_true(harness_now_ms() - t0 < 10000);
+    assert_non_null(strstr(e2b_error_last()->message, "sandbox was killed"));
+    assert_non_null(x);
+    assert_int_equal(e2b_execution_log_count(x, E2B_CODE_STDOUT), 1);
+    e2b_execution_free(x);
+    assert_int_equal(s.ends, 1);
+    assert_int_equal(s.end_code, E2B_ETIMEOUT);
+    e2b_code_free(h);
+    /* new requests to the gone sandbox: 502 → timeout */
+    assert_int_equal(e2b_code_run(&x, sb, "1", NULL, NULL), E2B_ETIMEOUT);
+    assert_null(x);
+    e2b_sandbox_free(sb);
+}
+
 static void test_queued_delivery(void **state) {
     (void)state;
     e2b_client *qc = new_client(E2B_DELIVERY_QUEUED);
@@ -655,6 +688,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_timeout_keeps_context),
         cmocka_unit_test(test_cancel_from_thread),
         cmocka_unit_test(test_callback_stop_and_misuse),
+        cmocka_unit_test(test_sandbox_killed_mid_cell),
         cmocka_unit_test(test_queued_delivery),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
