@@ -12,6 +12,7 @@
 #include "e2b.h"
 
 using e2b::core::Error;
+using e2b::capi::parse_pairs;
 
 namespace {
 
@@ -115,17 +116,6 @@ int init_opts(T* opts, uint32_t version, const size_t (&sizes)[N], const char* n
 std::optional<std::string> opt_str(const char* s) {
     if (!s) return std::nullopt;
     return std::string(s);
-}
-
-e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
-    e2b::proto::StringMap m;
-    for (size_t i = 0; list && list[i]; ++i) {
-        const char* eq = std::strchr(list[i], '=');
-        if (!eq || eq == list[i])
-            invalid(std::string(what) + " entry \"" + list[i] + "\" is not \"key=value\"");
-        m[std::string(list[i], eq)] = eq + 1;
-    }
-    return m;
 }
 
 void fill_metadata(InfoHolder* h, const e2b::proto::StringMap& m) {
@@ -488,6 +478,16 @@ int e2b_sandbox_get_host(e2b_buf* out, const e2b_sandbox* sandbox, uint16_t port
 namespace e2b::capi {
 int run_guarded(const std::function<int()>& f) noexcept { return ::guard(f); }
 void set_ok() noexcept { ::set_ok(); }
+e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
+    e2b::proto::StringMap m;
+    for (size_t i = 0; list && list[i]; ++i) {
+        const char* eq = std::strchr(list[i], '=');
+        if (!eq || eq == list[i])
+            invalid(std::string(what) + " entry \"" + list[i] + "\" is not \"key=value\"");
+        m[std::string(list[i], eq)] = eq + 1;
+    }
+    return m;
+}
 void set_error(int code, const char* msg) noexcept {
     try {
         ::set_error(code, 0, msg);
