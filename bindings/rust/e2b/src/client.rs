@@ -106,13 +106,14 @@ impl ClientBuilder {
         let mut raw = std::ptr::null_mut();
         // SAFETY: opts and its strings outlive the call (they are copied by libe2b).
         check(api, unsafe { (api.e2b_client_new)(&mut raw, &opts) })?;
-        Ok(Client { inner: Arc::new(ClientInner { api, raw }) })
+        Ok(Client { inner: Arc::new(ClientInner { api, raw, delivery: self.delivery }) })
     }
 }
 
 pub(crate) struct ClientInner {
     pub(crate) api: &'static sys::Api,
     pub(crate) raw: *mut sys::e2b_client,
+    delivery: Delivery,
 }
 
 struct SendPtr(*mut sys::e2b_client);
@@ -163,6 +164,10 @@ impl Client {
     }
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    pub fn delivery(&self) -> Delivery {
+        self.inner.delivery
     }
 
     /// With [`Delivery::Queued`]: runs up to `max_events` queued callbacks (0 = all) on this
