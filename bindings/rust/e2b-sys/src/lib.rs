@@ -248,6 +248,47 @@ pub struct e2b_fs_event {
     pub name: *const c_char,
 }
 
+// Sandbox metrics and platform logs (declared in the Sandboxes part of e2b.h; the types are
+// mirrored and layout-checked, the functions are not in the table yet).
+pub const E2B_LOGS_F_BACKWARD: u32 = 0x1;
+pub const E2B_LOGS_OPTS_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_sandbox_metric {
+    pub version: u32,
+    pub cpu_count: i32,
+    pub timestamp_ms: i64,
+    pub cpu_used_pct: f64,
+    pub mem_used_bytes: i64,
+    pub mem_total_bytes: i64,
+    pub disk_used_bytes: i64,
+    pub disk_total_bytes: i64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_logs_opts {
+    pub version: u32,
+    pub cursor_ms: i64,
+    pub limit: u32,
+    pub flags: u32,
+    pub min_level: *const c_char,
+    pub search: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct e2b_sandbox_log_entry {
+    pub version: u32,
+    pub timestamp_ms: i64,
+    pub level: *const c_char,
+    pub message: *const c_char,
+    pub field_count: usize,
+    pub field_keys: *const *const c_char,
+    pub field_values: *const *const c_char,
+}
+
 pub type e2b_read_data_cb = unsafe extern "C" fn(data: *const c_void, len: usize, payload: *mut c_void) -> c_int;
 pub type e2b_write_read_cb = unsafe extern "C" fn(buf: *mut c_void, cap: usize, payload: *mut c_void) -> i64;
 pub type e2b_fs_event_cb = unsafe extern "C" fn(event: *const e2b_fs_event, payload: *mut c_void);

@@ -75,6 +75,11 @@ fn rust_layout() -> BTreeMap<String, i64> {
     s!(e2b_entry_info { version, type_ as type, name, path, size, mode, permissions, owner,
                         group, modified_time_ns, symlink_target });
     s!(e2b_fs_event { version, type_ as type, name });
+    s!(e2b_sandbox_metric { version, cpu_count, timestamp_ms, cpu_used_pct, mem_used_bytes,
+                            mem_total_bytes, disk_used_bytes, disk_total_bytes });
+    s!(e2b_logs_opts { version, cursor_ms, limit, flags, min_level, search });
+    s!(e2b_sandbox_log_entry { version, timestamp_ms, level, message, field_count, field_keys,
+                               field_values });
     macro_rules! c {
         ($($n:ident),*) => { $( m.insert(format!("const {}", stringify!($n)), $n as i64); )* };
     }
@@ -88,7 +93,7 @@ fn rust_layout() -> BTreeMap<String, i64> {
        E2B_EXEC_OPTS_VERSION, E2B_EXEC_CALLBACKS_VERSION, E2B_FILES_OPTS_VERSION,
        E2B_FILE_TYPE_FILE, E2B_FILE_TYPE_DIR, E2B_FILE_TYPE_SYMLINK, E2B_WATCH_F_RECURSIVE,
        E2B_FS_EVENT_CREATE, E2B_FS_EVENT_WRITE, E2B_FS_EVENT_REMOVE, E2B_FS_EVENT_RENAME,
-       E2B_FS_EVENT_CHMOD);
+       E2B_FS_EVENT_CHMOD, E2B_LOGS_F_BACKWARD, E2B_LOGS_OPTS_VERSION);
     m
 }
 

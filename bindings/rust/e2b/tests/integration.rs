@@ -188,9 +188,10 @@ fn callbacks_on_service_thread_without_leaks(s: &Server) {
                     })
                     .on_exit(move |code, err| {
                         let _ = &c;
-                        assert_eq!(code, 0);
-                        assert!(err.is_none());
-                        ex2.fetch_add(1, Ordering::SeqCst);
+                        // Complete (0, None), or cancelled by the drop of an odd handle.
+                        let ok = (code == 0 && err.is_none())
+                            || (i % 2 == 1 && err.as_ref().map(|e| e.kind()) == Some(ErrorKind::Canceled));
+                        ex2.fetch_add(if ok { 1 } else { 1000 }, Ordering::SeqCst);
                     }),
             )
             .unwrap();
@@ -200,6 +201,7 @@ fn callbacks_on_service_thread_without_leaks(s: &Server) {
             assert!(wait_until(Duration::from_secs(5), || exited.load(Ordering::SeqCst) == 1));
         }
         drop(h); // odd ones: dropped while possibly still streaming
+        assert!(exited.load(Ordering::SeqCst) <= 1, "on_exit ran with an unexpected result");
     }
     // Every closure is freed by the time its handle is dropped (odd ones: disconnect + free).
     assert_eq!(drops.load(Ordering::SeqCst), 3 * N, "exec closures leaked or double-freed");
