@@ -342,7 +342,8 @@ E2B_API int e2b_exec_connect(e2b_exec **out, e2b_sandbox *sandbox, uint32_t pid,
                              const e2b_exec_callbacks *callbacks);
 /* The process id. Thread: any. 0 for NULL. */
 E2B_API uint32_t e2b_exec_pid(const e2b_exec *exec);
-/* Blocks until the stream ends. E2B_OK with *exit_code 0; E2B_ECOMMAND_EXIT with *exit_code set
+/* Blocks until the stream ends (with SERVICE_THREAD delivery: until on_exit has returned; QUEUED:
+ * on_exit follows in a later e2b_client_dispatch). E2B_OK with *exit_code 0; E2B_ECOMMAND_EXIT with *exit_code set
  * for a non-zero exit (message: the end status); the stream's error otherwise (exit_code may be
  * NULL). After e2b_exec_disconnect: E2B_ECANCELED. Thread: any, blocking. */
 E2B_API int e2b_exec_wait(e2b_exec *exec, int32_t *exit_code);

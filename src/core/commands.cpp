@@ -138,7 +138,7 @@ void Exec::deliver(std::function<void()> fn, bool terminal) {
     if (h_.direct) {
         run();
     } else {
-        sb_.client().transport().post(std::move(run), terminal);
+        c_.transport().post(std::move(run), terminal);
     }
 }
 
@@ -237,15 +237,19 @@ void Exec::on_done(const transport::Error& e) {
     int32_t code;
     {
         std::lock_guard<std::mutex> lk(mu_);
-        error_ = err;
-        done_ = true;
         code = exit_code_;
-        cv_.notify_all();
     }
+    // on_exit before done_ is published: with service-thread delivery it runs inline, so wait()
+    // returns only after on_exit returned (callers may then free what its payload points to).
+    // Queued, it runs in a later dispatch.
     if (h_.on_exit) {
         auto self = shared_from_this();
         deliver([self, code, err] { self->h_.on_exit(code, err ? &*err : nullptr); }, true);
     }
+    std::lock_guard<std::mutex> lk(mu_);
+    error_ = err;
+    done_ = true;
+    cv_.notify_all();
 }
 
 void Exec::disconnect_user() {

@@ -469,6 +469,43 @@ static void test_server_killed(void **state) {
     e2b_exec_free(x);
 }
 
+/* Handles freed while their streams still run, then the sandbox and the client at once: the
+ * streams end on the service thread after their sandbox is gone (no use after free: ASan), and
+ * wait() returns only after on_exit returned (the sink is then safe to reuse). */
+static void test_free_order(void **state) {
+    (void)state;
+    for (int round = 0; round < 20; ++round) {
+        e2b_client *c = new_client(E2B_DELIVERY_SERVICE_THREAD);
+        e2b_sandbox *sb = new_sandbox(c);
+        e2b_exec_callbacks cb = E2B_EXEC_CALLBACKS_INIT;
+        sink s;
+        sink_init(&s);
+        cb.on_stdout = on_out;
+        cb.on_exit = on_exit_cb;
+        cb.payload = &s;
+        e2b_exec *ex = NULL;
+        assert_int_equal(e2b_exec_start(&ex, sb, "yes | head -c 2000000; sleep 5", NULL, &cb), E2B_OK);
+        e2b_exec_free(ex);
+        e2b_sandbox *sb2 = NULL;
+        assert_int_equal(e2b_sandbox_connect(&sb2, c, e2b_sandbox_id(sb), 0), E2B_OK);
+        e2b_sandbox_free(sb);
+        /* a short command: on_exit has run when wait returns */
+        sink w;
+        sink_init(&w);
+        cb.payload = &w;
+        assert_int_equal(e2b_exec_start(&ex, sb2, "echo done", NULL, &cb), E2B_OK);
+        int32_t code = -1;
+        assert_int_equal(e2b_exec_wait(ex, &code), E2B_OK);
+        assert_int_equal(w.exits, 1);
+        e2b_exec_free(ex);
+        assert_int_equal(e2b_exec_start(&ex, sb2, "sleep 5", NULL, &cb), E2B_OK);
+        e2b_exec_free(ex);
+        assert_int_equal(e2b_sandbox_kill(sb2), E2B_OK);
+        e2b_sandbox_free(sb2);
+        e2b_client_free(c);
+    }
+}
+
 int main(int argc, char **argv) {
     int begun = harness_begin(argc, argv, "test_exec");
     if (begun != 0) return begun > 0 ? 0 : 1;
@@ -486,7 +523,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_misuse_and_user_stop),
         cmocka_unit_test(test_queued_delivery),
         cmocka_unit_test(test_version_compat),
-        cmocka_unit_test(test_server_killed),
+        cmocka_unit_test(test_free_order),
+        cmocka_unit_test(test_server_killed), /* last: it kills the server */
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     e2b_sandbox_free(g_sb);
