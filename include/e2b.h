@@ -402,6 +402,17 @@ E2B_API int e2b_pty_send_input(e2b_exec *pty, const void *data, size_t len);
 /* Thread: any, blocking. */
 E2B_API int e2b_pty_resize(e2b_exec *pty, uint16_t cols, uint16_t rows);
 
+/* By pid, without a handle (the SDKs' commands.kill(pid), commands.sendStdin(pid, ...),
+ * pty.sendInput(pid, ...), pty.resize(pid, ...)): for a process started elsewhere or whose handle
+ * was freed. E2B_ENOTFOUND when there is no such process; stdin needs a process started with
+ * E2B_EXEC_F_STDIN (else E2B_ERROR from envd); the pty forms need a PTY process.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_process_kill(e2b_sandbox *sandbox, uint32_t pid);
+E2B_API int e2b_process_send_stdin(e2b_sandbox *sandbox, uint32_t pid, const void *data, size_t len);
+E2B_API int e2b_process_close_stdin(e2b_sandbox *sandbox, uint32_t pid);
+E2B_API int e2b_process_send_pty_input(e2b_sandbox *sandbox, uint32_t pid, const void *data, size_t len);
+E2B_API int e2b_process_resize_pty(e2b_sandbox *sandbox, uint32_t pid, uint16_t cols, uint16_t rows);
+
 
 /* ---- Files ------------------------------------------------------------------------------- */
 /* sandbox.files over envd (filesystem RPCs and HTTP /files). Paths are sandbox paths; relative

@@ -285,34 +285,38 @@ void Exec::release() {
     released_ = true;
 }
 
-bool Exec::kill() {
-    check_blocking(sb_);
-    return unary(sb_, "SendSignal",
-                 proto::encode_send_signal_request(proto::ProcessSelector::by_pid(pid_),
+bool process_kill(Sandbox& sb, uint32_t pid) {
+    check_blocking(sb);
+    return unary(sb, "SendSignal",
+                 proto::encode_send_signal_request(proto::ProcessSelector::by_pid(pid),
                                                    proto::Signal::kSigkill),
                  proto::RpcOp::kProcessSignal)
         .has_value();
 }
 
-void Exec::send_input(const std::string& data, bool pty) {
-    check_blocking(sb_);
-    unary(sb_, "SendInput",
-          proto::encode_send_input_request(proto::ProcessSelector::by_pid(pid_), data, pty),
+void process_send_input(Sandbox& sb, uint32_t pid, const std::string& data, bool pty) {
+    check_blocking(sb);
+    unary(sb, "SendInput", proto::encode_send_input_request(proto::ProcessSelector::by_pid(pid), data, pty),
           proto::RpcOp::kProcess);
 }
 
-void Exec::close_stdin() {
-    check_blocking(sb_);
-    unary(sb_, "CloseStdin", proto::encode_close_stdin_request(proto::ProcessSelector::by_pid(pid_)),
+void process_close_stdin(Sandbox& sb, uint32_t pid) {
+    check_blocking(sb);
+    unary(sb, "CloseStdin", proto::encode_close_stdin_request(proto::ProcessSelector::by_pid(pid)),
           proto::RpcOp::kProcess);
 }
 
-void Exec::resize(uint32_t cols, uint32_t rows) {
-    check_blocking(sb_);
-    unary(sb_, "Update",
-          proto::encode_update_request(proto::ProcessSelector::by_pid(pid_), proto::PtySize{cols, rows}),
+void process_resize(Sandbox& sb, uint32_t pid, uint32_t cols, uint32_t rows) {
+    check_blocking(sb);
+    unary(sb, "Update",
+          proto::encode_update_request(proto::ProcessSelector::by_pid(pid), proto::PtySize{cols, rows}),
           proto::RpcOp::kProcess);
 }
+
+bool Exec::kill() { return process_kill(sb_, pid_); }
+void Exec::send_input(const std::string& data, bool pty) { process_send_input(sb_, pid_, data, pty); }
+void Exec::close_stdin() { process_close_stdin(sb_, pid_); }
+void Exec::resize(uint32_t cols, uint32_t rows) { process_resize(sb_, pid_, cols, rows); }
 
 std::vector<proto::ProcessInfo> list_processes(Sandbox& sb) {
     check_blocking(sb);

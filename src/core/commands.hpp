@@ -93,5 +93,10 @@ private:
 };
 
 std::vector<proto::ProcessInfo> list_processes(Sandbox& sb);
+// By pid, no stream needed (the SDKs' commands.kill(pid), sendStdin(pid), pty.resize(pid)...).
+bool process_kill(Sandbox& sb, uint32_t pid);  // false when the process is gone
+void process_send_input(Sandbox& sb, uint32_t pid, const std::string& data, bool pty);
+void process_close_stdin(Sandbox& sb, uint32_t pid);
+void process_resize(Sandbox& sb, uint32_t pid, uint32_t cols, uint32_t rows);
 
 }  // namespace e2b::core
