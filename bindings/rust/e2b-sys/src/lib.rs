@@ -82,7 +82,15 @@ opaque!(
     e2b_exec,
     e2b_process_list,
     e2b_entry_list,
-    e2b_watch
+    e2b_watch,
+    e2b_sandbox_metric_list,
+    e2b_sandbox_log_list,
+    e2b_ws,
+    e2b_execution,
+    e2b_code_exec,
+    e2b_code_context_list,
+    e2b_session,
+    e2b_artifact_list
 );
 
 // ---- Structs (field order and types exactly as in e2b.h) ----
@@ -248,8 +256,7 @@ pub struct e2b_fs_event {
     pub name: *const c_char,
 }
 
-// Sandbox metrics and platform logs (declared in the Sandboxes part of e2b.h; the types are
-// mirrored and layout-checked, the functions are not in the table yet).
+// Sandbox metrics and platform logs (declared in the Sandboxes part of e2b.h).
 pub const E2B_LOGS_F_BACKWARD: u32 = 0x1;
 pub const E2B_LOGS_OPTS_VERSION: u32 = 1;
 
@@ -287,6 +294,196 @@ pub struct e2b_sandbox_log_entry {
     pub field_count: usize,
     pub field_keys: *const *const c_char,
     pub field_values: *const *const c_char,
+}
+
+// ---- Ports: HTTP and WebSockets ----
+pub const E2B_PORT_REQUEST_OPTS_VERSION: u32 = 1;
+pub const E2B_WS_TEXT: u32 = 0x1;
+pub const E2B_WS_BINARY: u32 = 0x2;
+pub const E2B_WS_OPTS_VERSION: u32 = 1;
+pub const E2B_WS_CALLBACKS_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_port_request_opts {
+    pub version: u32,
+    pub headers: *const *const c_char,
+    pub body: *const c_void,
+    pub body_len: usize,
+    pub timeout_ms: i64,
+}
+
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct e2b_port_response {
+    pub status: i32,
+    pub headers: e2b_buf,
+    pub body: e2b_buf,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_ws_opts {
+    pub version: u32,
+    pub headers: *const *const c_char,
+    pub subprotocol: *const c_char,
+    pub max_message_size: u64,
+    pub connect_timeout_ms: i64,
+}
+
+pub type e2b_ws_message_cb = unsafe extern "C" fn(data: *const c_void, len: usize, flags: u32, payload: *mut c_void);
+pub type e2b_ws_close_cb = unsafe extern "C" fn(code: i32, err: *const e2b_error, payload: *mut c_void);
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_ws_callbacks {
+    pub version: u32,
+    pub on_message: Option<e2b_ws_message_cb>,
+    pub on_close: Option<e2b_ws_close_cb>,
+    pub payload: *mut c_void,
+}
+
+// ---- Code interpreter ----
+pub const E2B_CODE_OPTS_VERSION: u32 = 1;
+pub const E2B_CODE_CALLBACKS_VERSION: u32 = 1;
+pub const E2B_CODE_STDOUT: u32 = 1;
+pub const E2B_CODE_STDERR: u32 = 2;
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct e2b_code_result {
+    pub version: u32,
+    pub is_main_result: i32,
+    pub text: *const c_char,
+    pub html: *const c_char,
+    pub markdown: *const c_char,
+    pub svg: *const c_char,
+    pub png: *const c_char,
+    pub jpeg: *const c_char,
+    pub pdf: *const c_char,
+    pub latex: *const c_char,
+    pub json: *const c_char,
+    pub javascript: *const c_char,
+    pub data: *const c_char,
+    pub chart: *const c_char,
+    pub extra: *const c_char,
+    pub format_count: usize,
+    pub formats: *const *const c_char,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct e2b_code_error {
+    pub version: u32,
+    pub name: *const c_char,
+    pub value: *const c_char,
+    pub traceback: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_code_opts {
+    pub version: u32,
+    pub language: *const c_char,
+    pub context_id: *const c_char,
+    pub envs: *const *const c_char,
+    pub timeout_ms: i64,
+    pub request_timeout_ms: i64,
+}
+
+pub type e2b_code_output_cb = unsafe extern "C" fn(text: *const c_char, len: usize, timestamp_us: i64, payload: *mut c_void) -> c_int;
+pub type e2b_code_result_cb = unsafe extern "C" fn(result: *const e2b_code_result, payload: *mut c_void) -> c_int;
+pub type e2b_code_error_cb = unsafe extern "C" fn(error: *const e2b_code_error, payload: *mut c_void) -> c_int;
+pub type e2b_code_end_cb = unsafe extern "C" fn(execution: *const e2b_execution, err: *const e2b_error, payload: *mut c_void);
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_code_callbacks {
+    pub version: u32,
+    pub on_stdout: Option<e2b_code_output_cb>,
+    pub on_stderr: Option<e2b_code_output_cb>,
+    pub on_result: Option<e2b_code_result_cb>,
+    pub on_error: Option<e2b_code_error_cb>,
+    pub on_end: Option<e2b_code_end_cb>,
+    pub payload: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct e2b_code_context {
+    pub version: u32,
+    pub id: *const c_char,
+    pub language: *const c_char,
+    pub cwd: *const c_char,
+}
+
+// ---- Production layer A: sessions, artifacts, workspace ----
+pub const E2B_SESSION_ACTIVE: c_int = 1;
+pub const E2B_SESSION_PAUSED: c_int = 2;
+pub const E2B_SESSION_ENDED: c_int = 3;
+pub const E2B_SESSION_OPTS_VERSION: u32 = 1;
+pub const E2B_ARTIFACTS_F_DELETE: u32 = 0x1;
+pub const E2B_ARTIFACTS_F_ALLOW_EMPTY: u32 = 0x2;
+pub const E2B_ARTIFACTS_OPTS_VERSION: u32 = 1;
+pub const E2B_WORKSPACE_F_TAR: u32 = 0x1;
+pub const E2B_WORKSPACE_F_REPLACE: u32 = 0x2;
+pub const E2B_WORKSPACE_OPTS_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_session_opts {
+    pub version: u32,
+    pub sandbox: *const e2b_sandbox_opts,
+    pub idle_pause_ms: i64,
+    pub timeout_ms: i64,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct e2b_transfer_progress {
+    pub version: u32,
+    pub files_done: u32,
+    pub files_total: u32,
+    pub reserved: u32,
+    pub bytes_done: i64,
+    pub bytes_total: i64,
+    pub path: *const c_char,
+}
+
+pub type e2b_progress_fn = unsafe extern "C" fn(p: *const e2b_transfer_progress, payload: *mut c_void) -> c_int;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_artifacts_opts {
+    pub version: u32,
+    pub flags: u32,
+    pub user: *const c_char,
+    pub timeout_ms: i64,
+    pub on_progress: Option<e2b_progress_fn>,
+    pub payload: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Debug)]
+pub struct e2b_artifact {
+    pub version: u32,
+    pub reserved: u32,
+    pub rel_path: *const c_char,
+    pub remote_path: *const c_char,
+    pub local_path: *const c_char,
+    pub size: i64,
+    pub mime_type: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_workspace_opts {
+    pub version: u32,
+    pub flags: u32,
+    pub user: *const c_char,
+    pub timeout_ms: i64,
+    pub on_progress: Option<e2b_progress_fn>,
+    pub payload: *mut c_void,
 }
 
 pub type e2b_read_data_cb = unsafe extern "C" fn(data: *const c_void, len: usize, payload: *mut c_void) -> c_int;
@@ -408,6 +605,79 @@ functions! {
     fn e2b_watch_free(watch: *mut e2b_watch);
     fn e2b_files_upload_url(out: *mut e2b_buf, sandbox: *const e2b_sandbox, path: *const c_char, user: *const c_char, expiration_s: i64) -> c_int;
     fn e2b_files_download_url(out: *mut e2b_buf, sandbox: *const e2b_sandbox, path: *const c_char, user: *const c_char, expiration_s: i64) -> c_int;
+
+    fn e2b_sandbox_kill_id(client: *mut e2b_client, sandbox_id: *const c_char) -> c_int;
+    fn e2b_sandbox_set_timeout_id(client: *mut e2b_client, sandbox_id: *const c_char, timeout_ms: i64) -> c_int;
+    fn e2b_sandbox_pause_id(client: *mut e2b_client, sandbox_id: *const c_char) -> c_int;
+    fn e2b_sandbox_get_metrics(out: *mut *mut e2b_sandbox_metric_list, client: *mut e2b_client, sandbox_id: *const c_char, start_unix_s: i64, end_unix_s: i64) -> c_int;
+    fn e2b_sandbox_metric_list_count(list: *const e2b_sandbox_metric_list) -> usize;
+    fn e2b_sandbox_metric_list_at(list: *const e2b_sandbox_metric_list, i: usize) -> *const e2b_sandbox_metric;
+    fn e2b_sandbox_metric_list_free(list: *mut e2b_sandbox_metric_list);
+    fn e2b_logs_opts_init(opts: *mut e2b_logs_opts, version: u32) -> c_int;
+    fn e2b_sandbox_get_logs(out: *mut *mut e2b_sandbox_log_list, client: *mut e2b_client, sandbox_id: *const c_char, opts: *const e2b_logs_opts) -> c_int;
+    fn e2b_sandbox_log_list_count(list: *const e2b_sandbox_log_list) -> usize;
+    fn e2b_sandbox_log_list_at(list: *const e2b_sandbox_log_list, i: usize) -> *const e2b_sandbox_log_entry;
+    fn e2b_sandbox_log_list_free(list: *mut e2b_sandbox_log_list);
+
+    fn e2b_process_kill(sandbox: *mut e2b_sandbox, pid: u32) -> c_int;
+    fn e2b_process_send_stdin(sandbox: *mut e2b_sandbox, pid: u32, data: *const c_void, len: usize) -> c_int;
+    fn e2b_process_close_stdin(sandbox: *mut e2b_sandbox, pid: u32) -> c_int;
+    fn e2b_process_send_pty_input(sandbox: *mut e2b_sandbox, pid: u32, data: *const c_void, len: usize) -> c_int;
+    fn e2b_process_resize_pty(sandbox: *mut e2b_sandbox, pid: u32, cols: u16, rows: u16) -> c_int;
+
+    fn e2b_port_request_opts_init(opts: *mut e2b_port_request_opts, version: u32) -> c_int;
+    fn e2b_port_request(out: *mut e2b_port_response, sandbox: *mut e2b_sandbox, port: u16, method: *const c_char, path: *const c_char, opts: *const e2b_port_request_opts) -> c_int;
+    fn e2b_port_response_header(resp: *const e2b_port_response, name: *const c_char, value: *mut e2b_buf) -> c_int;
+    fn e2b_port_response_dispose(resp: *mut e2b_port_response);
+    fn e2b_ws_opts_init(opts: *mut e2b_ws_opts, version: u32) -> c_int;
+    fn e2b_ws_connect(out: *mut *mut e2b_ws, sandbox: *mut e2b_sandbox, port: u16, path: *const c_char, opts: *const e2b_ws_opts, callbacks: *const e2b_ws_callbacks) -> c_int;
+    fn e2b_ws_send(ws: *mut e2b_ws, data: *const c_void, len: usize, flags: u32) -> c_int;
+    fn e2b_ws_close(ws: *mut e2b_ws, code: u16, reason: *const c_char) -> c_int;
+    fn e2b_ws_buffered_amount(ws: *const e2b_ws) -> u64;
+    fn e2b_ws_free(ws: *mut e2b_ws);
+
+    fn e2b_code_opts_init(opts: *mut e2b_code_opts, version: u32) -> c_int;
+    fn e2b_code_run(out: *mut *mut e2b_execution, sandbox: *mut e2b_sandbox, code: *const c_char, opts: *const e2b_code_opts, callbacks: *const e2b_code_callbacks) -> c_int;
+    fn e2b_code_start(out: *mut *mut e2b_code_exec, sandbox: *mut e2b_sandbox, code: *const c_char, opts: *const e2b_code_opts, callbacks: *const e2b_code_callbacks) -> c_int;
+    fn e2b_code_wait(out: *mut *mut e2b_execution, run: *mut e2b_code_exec) -> c_int;
+    fn e2b_code_cancel(run: *mut e2b_code_exec) -> c_int;
+    fn e2b_code_free(run: *mut e2b_code_exec);
+    fn e2b_execution_result_count(execution: *const e2b_execution) -> usize;
+    fn e2b_execution_result_at(execution: *const e2b_execution, i: usize) -> *const e2b_code_result;
+    fn e2b_execution_text(execution: *const e2b_execution) -> *const c_char;
+    fn e2b_execution_log_count(execution: *const e2b_execution, stream: u32) -> usize;
+    fn e2b_execution_log_at(execution: *const e2b_execution, stream: u32, i: usize) -> *const c_char;
+    fn e2b_execution_error(execution: *const e2b_execution) -> *const e2b_code_error;
+    fn e2b_execution_execution_count(execution: *const e2b_execution) -> i64;
+    fn e2b_execution_free(execution: *mut e2b_execution);
+    fn e2b_code_context_create(out: *mut *mut e2b_code_context, sandbox: *mut e2b_sandbox, language: *const c_char, cwd: *const c_char) -> c_int;
+    fn e2b_code_context_free(context: *mut e2b_code_context);
+    fn e2b_code_list_contexts(out: *mut *mut e2b_code_context_list, sandbox: *mut e2b_sandbox) -> c_int;
+    fn e2b_code_context_list_count(list: *const e2b_code_context_list) -> usize;
+    fn e2b_code_context_list_at(list: *const e2b_code_context_list, i: usize) -> *const e2b_code_context;
+    fn e2b_code_context_list_free(list: *mut e2b_code_context_list);
+    fn e2b_code_context_restart(sandbox: *mut e2b_sandbox, context_id: *const c_char) -> c_int;
+    fn e2b_code_context_remove(sandbox: *mut e2b_sandbox, context_id: *const c_char) -> c_int;
+
+    fn e2b_session_opts_init(opts: *mut e2b_session_opts, version: u32) -> c_int;
+    fn e2b_session_start(out: *mut *mut e2b_session, client: *mut e2b_client, opts: *const e2b_session_opts) -> c_int;
+    fn e2b_session_resume(out: *mut *mut e2b_session, client: *mut e2b_client, session_id: *const c_char, opts: *const e2b_session_opts) -> c_int;
+    fn e2b_session_id(session: *const e2b_session) -> *const c_char;
+    fn e2b_session_sandbox(session: *mut e2b_session) -> *mut e2b_sandbox;
+    fn e2b_session_touch(session: *mut e2b_session) -> c_int;
+    fn e2b_session_pause(session: *mut e2b_session) -> c_int;
+    fn e2b_session_end(session: *mut e2b_session) -> c_int;
+    fn e2b_session_state(client: *mut e2b_client, session_id: *const c_char) -> c_int;
+    fn e2b_session_free(session: *mut e2b_session);
+    fn e2b_artifacts_opts_init(opts: *mut e2b_artifacts_opts, version: u32) -> c_int;
+    fn e2b_artifacts_download(out: *mut *mut e2b_artifact_list, sandbox: *mut e2b_sandbox, remote_dir: *const c_char, patterns: *const *const c_char, local_dir: *const c_char, opts: *const e2b_artifacts_opts) -> c_int;
+    fn e2b_artifacts_upload(out: *mut *mut e2b_artifact_list, sandbox: *mut e2b_sandbox, local_files: *const *const c_char, remote_dir: *const c_char, opts: *const e2b_artifacts_opts) -> c_int;
+    fn e2b_artifact_list_count(list: *const e2b_artifact_list) -> usize;
+    fn e2b_artifact_list_at(list: *const e2b_artifact_list, i: usize) -> *const e2b_artifact;
+    fn e2b_artifact_list_free(list: *mut e2b_artifact_list);
+    fn e2b_workspace_opts_init(opts: *mut e2b_workspace_opts, version: u32) -> c_int;
+    fn e2b_workspace_push(sandbox: *mut e2b_sandbox, local_path: *const c_char, remote_dir: *const c_char, opts: *const e2b_workspace_opts, entries_out: *mut u32) -> c_int;
+    fn e2b_workspace_pull(sandbox: *mut e2b_sandbox, remote_path: *const c_char, local_dir: *const c_char, opts: *const e2b_workspace_opts, entries_out: *mut u32) -> c_int;
 }
 
 /// Why libe2b could not be used.

@@ -59,6 +59,21 @@ int main(void) {
     F(e2b_sandbox_log_entry, message); F(e2b_sandbox_log_entry, field_count);
     F(e2b_sandbox_log_entry, field_keys); F(e2b_sandbox_log_entry, field_values);
 
+    S(e2b_port_request_opts); F(e2b_port_request_opts, version); F(e2b_port_request_opts, headers); F(e2b_port_request_opts, body); F(e2b_port_request_opts, body_len); F(e2b_port_request_opts, timeout_ms);
+    S(e2b_port_response); F(e2b_port_response, status); F(e2b_port_response, headers); F(e2b_port_response, body);
+    S(e2b_ws_opts); F(e2b_ws_opts, version); F(e2b_ws_opts, headers); F(e2b_ws_opts, subprotocol); F(e2b_ws_opts, max_message_size); F(e2b_ws_opts, connect_timeout_ms);
+    S(e2b_ws_callbacks); F(e2b_ws_callbacks, version); F(e2b_ws_callbacks, on_message); F(e2b_ws_callbacks, on_close); F(e2b_ws_callbacks, payload);
+    S(e2b_code_result); F(e2b_code_result, version); F(e2b_code_result, is_main_result); F(e2b_code_result, text); F(e2b_code_result, html); F(e2b_code_result, markdown); F(e2b_code_result, svg); F(e2b_code_result, png); F(e2b_code_result, jpeg); F(e2b_code_result, pdf); F(e2b_code_result, latex); F(e2b_code_result, json); F(e2b_code_result, javascript); F(e2b_code_result, data); F(e2b_code_result, chart); F(e2b_code_result, extra); F(e2b_code_result, format_count); F(e2b_code_result, formats);
+    S(e2b_code_error); F(e2b_code_error, version); F(e2b_code_error, name); F(e2b_code_error, value); F(e2b_code_error, traceback);
+    S(e2b_code_opts); F(e2b_code_opts, version); F(e2b_code_opts, language); F(e2b_code_opts, context_id); F(e2b_code_opts, envs); F(e2b_code_opts, timeout_ms); F(e2b_code_opts, request_timeout_ms);
+    S(e2b_code_callbacks); F(e2b_code_callbacks, version); F(e2b_code_callbacks, on_stdout); F(e2b_code_callbacks, on_stderr); F(e2b_code_callbacks, on_result); F(e2b_code_callbacks, on_error); F(e2b_code_callbacks, on_end); F(e2b_code_callbacks, payload);
+    S(e2b_code_context); F(e2b_code_context, version); F(e2b_code_context, id); F(e2b_code_context, language); F(e2b_code_context, cwd);
+    S(e2b_session_opts); F(e2b_session_opts, version); F(e2b_session_opts, sandbox); F(e2b_session_opts, idle_pause_ms); F(e2b_session_opts, timeout_ms);
+    S(e2b_transfer_progress); F(e2b_transfer_progress, version); F(e2b_transfer_progress, files_done); F(e2b_transfer_progress, files_total); F(e2b_transfer_progress, reserved); F(e2b_transfer_progress, bytes_done); F(e2b_transfer_progress, bytes_total); F(e2b_transfer_progress, path);
+    S(e2b_artifacts_opts); F(e2b_artifacts_opts, version); F(e2b_artifacts_opts, flags); F(e2b_artifacts_opts, user); F(e2b_artifacts_opts, timeout_ms); F(e2b_artifacts_opts, on_progress); F(e2b_artifacts_opts, payload);
+    S(e2b_artifact); F(e2b_artifact, version); F(e2b_artifact, reserved); F(e2b_artifact, rel_path); F(e2b_artifact, remote_path); F(e2b_artifact, local_path); F(e2b_artifact, size); F(e2b_artifact, mime_type);
+    S(e2b_workspace_opts); F(e2b_workspace_opts, version); F(e2b_workspace_opts, flags); F(e2b_workspace_opts, user); F(e2b_workspace_opts, timeout_ms); F(e2b_workspace_opts, on_progress); F(e2b_workspace_opts, payload);
+    C(E2B_PORT_REQUEST_OPTS_VERSION); C(E2B_WS_TEXT); C(E2B_WS_BINARY); C(E2B_WS_OPTS_VERSION); C(E2B_WS_CALLBACKS_VERSION); C(E2B_CODE_OPTS_VERSION); C(E2B_CODE_CALLBACKS_VERSION); C(E2B_CODE_STDOUT); C(E2B_CODE_STDERR); C(E2B_SESSION_ACTIVE); C(E2B_SESSION_PAUSED); C(E2B_SESSION_ENDED); C(E2B_SESSION_OPTS_VERSION); C(E2B_ARTIFACTS_F_DELETE); C(E2B_ARTIFACTS_F_ALLOW_EMPTY); C(E2B_ARTIFACTS_OPTS_VERSION); C(E2B_WORKSPACE_F_TAR); C(E2B_WORKSPACE_F_REPLACE); C(E2B_WORKSPACE_OPTS_VERSION);
     C(E2B_LOGS_F_BACKWARD); C(E2B_LOGS_OPTS_VERSION);
     C(E2B_ABI_VERSION);
     C(E2B_OK); C(E2B_ERROR); C(E2B_EINVAL); C(E2B_EVERSION); C(E2B_ENOTFOUND); C(E2B_ETIMEOUT);
