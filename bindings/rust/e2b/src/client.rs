@@ -187,6 +187,44 @@ impl Client {
     }
 }
 
+/// `SandboxOptions` as libe2b takes them, with the strings they point to.
+pub(crate) struct RawSandboxOpts {
+    _template: Option<std::ffi::CString>,
+    _metadata: CStrList,
+    _envs: CStrList,
+    pub(crate) raw: sys::e2b_sandbox_opts,
+}
+
+impl RawSandboxOpts {
+    pub(crate) fn new(opts: &SandboxOptions) -> Result<RawSandboxOpts> {
+        let template = opt_cstring(&opts.template, "template")?;
+        let metadata = CStrList::pairs(&opts.metadata, "metadata")?;
+        let envs = CStrList::pairs(&opts.envs, "envs")?;
+        let mut flags = 0;
+        if !opts.secure {
+            flags |= sys::E2B_SANDBOX_F_INSECURE;
+        }
+        if !opts.allow_internet_access {
+            flags |= sys::E2B_SANDBOX_F_NO_INTERNET;
+        }
+        if opts.auto_pause {
+            flags |= sys::E2B_SANDBOX_F_AUTO_PAUSE;
+        }
+        let raw = sys::e2b_sandbox_opts {
+            version: sys::E2B_SANDBOX_OPTS_VERSION,
+            template_id: opt_ptr(&template),
+            timeout_ms: match opts.timeout {
+                Some(d) if !d.is_zero() => d.as_millis().min(i64::MAX as u128) as i64,
+                _ => 0,
+            },
+            metadata: metadata.as_ptr(),
+            envs: envs.as_ptr(),
+            flags,
+        };
+        Ok(RawSandboxOpts { _template: template, _metadata: metadata, _envs: envs, raw })
+    }
+}
+
 /// Options of [`Sandbox::create`]. `Default` gives the SDKs' defaults.
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -220,6 +258,8 @@ impl Default for SandboxOptions {
 
 pub(crate) struct SandboxInner {
     pub(crate) raw: *mut sys::e2b_sandbox,
+    /// Non-null when the sandbox handle is borrowed from a session (freed with it).
+    pub(crate) session: *mut sys::e2b_session,
     pub(crate) client: Client,
     id: String,
     envd_version: String,
@@ -227,8 +267,15 @@ pub(crate) struct SandboxInner {
 
 impl Drop for SandboxInner {
     fn drop(&mut self) {
-        // SAFETY: command, PTY and watch handles hold an Arc of this, so they were freed first.
-        unsafe { (self.client.inner.api.e2b_sandbox_free)(self.raw) }
+        // SAFETY: command, PTY, watch, WebSocket and code-run handles hold an Arc of this, so they
+        // were freed first. A session's sandbox handle belongs to the session.
+        unsafe {
+            if self.session.is_null() {
+                (self.client.inner.api.e2b_sandbox_free)(self.raw)
+            } else {
+                (self.client.inner.api.e2b_session_free)(self.session)
+            }
+        }
     }
 }
 
@@ -251,12 +298,12 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    fn wrap(client: &Client, raw: *mut sys::e2b_sandbox) -> Sandbox {
+    pub(crate) fn wrap(client: &Client, raw: *mut sys::e2b_sandbox, session: *mut sys::e2b_session) -> Sandbox {
         let api = client.inner.api;
         // SAFETY: borrowed strings valid while the handle lives; copied.
         let (id, envd_version) =
             unsafe { (cstr_lossy((api.e2b_sandbox_id)(raw)), cstr_lossy((api.e2b_sandbox_envd_version)(raw))) };
-        Sandbox { inner: Arc::new(SandboxInner { raw, client: client.clone(), id, envd_version }) }
+        Sandbox { inner: Arc::new(SandboxInner { raw, session, client: client.clone(), id, envd_version }) }
     }
 
     pub(crate) fn api(&self) -> &'static sys::Api {
@@ -266,33 +313,10 @@ impl Sandbox {
     /// Creates a sandbox (POST /sandboxes). Blocking.
     pub fn create(client: &Client, opts: &SandboxOptions) -> Result<Sandbox> {
         let api = client.inner.api;
-        let template = opt_cstring(&opts.template, "template")?;
-        let metadata = CStrList::pairs(&opts.metadata, "metadata")?;
-        let envs = CStrList::pairs(&opts.envs, "envs")?;
-        let mut flags = 0;
-        if !opts.secure {
-            flags |= sys::E2B_SANDBOX_F_INSECURE;
-        }
-        if !opts.allow_internet_access {
-            flags |= sys::E2B_SANDBOX_F_NO_INTERNET;
-        }
-        if opts.auto_pause {
-            flags |= sys::E2B_SANDBOX_F_AUTO_PAUSE;
-        }
-        let o = sys::e2b_sandbox_opts {
-            version: sys::E2B_SANDBOX_OPTS_VERSION,
-            template_id: opt_ptr(&template),
-            timeout_ms: match opts.timeout {
-                Some(d) if !d.is_zero() => d.as_millis().min(i64::MAX as u128) as i64,
-                _ => 0,
-            },
-            metadata: metadata.as_ptr(),
-            envs: envs.as_ptr(),
-            flags,
-        };
+        let o = RawSandboxOpts::new(opts)?;
         let mut raw = std::ptr::null_mut();
-        check(api, unsafe { (api.e2b_sandbox_create)(&mut raw, client.inner.raw, &o) })?;
-        Ok(Sandbox::wrap(client, raw))
+        check(api, unsafe { (api.e2b_sandbox_create)(&mut raw, client.inner.raw, &o.raw) })?;
+        Ok(Sandbox::wrap(client, raw, std::ptr::null_mut()))
     }
 
     /// Connects to an existing sandbox, resuming it if paused; its lifetime is extended to at
@@ -303,7 +327,32 @@ impl Sandbox {
         let t = timeout.map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64);
         let mut raw = std::ptr::null_mut();
         check(api, unsafe { (api.e2b_sandbox_connect)(&mut raw, client.inner.raw, id.as_ptr(), t) })?;
-        Ok(Sandbox::wrap(client, raw))
+        Ok(Sandbox::wrap(client, raw, std::ptr::null_mut()))
+    }
+
+    /// Kills a sandbox by id without connecting to it (the SDKs' static `Sandbox.kill`):
+    /// Ok(true), or Ok(false) when it no longer existed. A paused sandbox is not resumed.
+    pub fn kill_by_id(client: &Client, sandbox_id: &str) -> Result<bool> {
+        let api = client.inner.api;
+        let id = cstring(sandbox_id, "sandbox_id")?;
+        not_found_is_false(check(api, unsafe { (api.e2b_sandbox_kill_id)(client.inner.raw, id.as_ptr()) }))
+    }
+
+    /// Sets a sandbox's remaining lifetime by id (the SDKs' static `Sandbox.setTimeout`).
+    pub fn set_timeout_by_id(client: &Client, sandbox_id: &str, timeout: Duration) -> Result<()> {
+        let api = client.inner.api;
+        let id = cstring(sandbox_id, "sandbox_id")?;
+        let ms = timeout.as_millis().min(i64::MAX as u128) as i64;
+        check(api, unsafe { (api.e2b_sandbox_set_timeout_id)(client.inner.raw, id.as_ptr(), ms) })?;
+        Ok(())
+    }
+
+    /// Pauses a sandbox by id (the SDKs' static `Sandbox.betaPause`): Ok(true) if it paused,
+    /// Ok(false) if it was already paused.
+    pub fn pause_by_id(client: &Client, sandbox_id: &str) -> Result<bool> {
+        let api = client.inner.api;
+        let id = cstring(sandbox_id, "sandbox_id")?;
+        Ok(check(api, unsafe { (api.e2b_sandbox_pause_id)(client.inner.raw, id.as_ptr()) })? == 1)
     }
 
     /// Details of a sandbox by id (GET /sandboxes/{id}).
@@ -367,11 +416,7 @@ impl Sandbox {
     /// Kills the sandbox: Ok(true), or Ok(false) when it no longer existed (as the SDKs).
     pub fn kill(&self) -> Result<bool> {
         let api = self.api();
-        match check(api, unsafe { (api.e2b_sandbox_kill)(self.inner.raw) }) {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == sys::E2B_ESANDBOX_NOT_FOUND => Ok(false),
-            Err(e) => Err(e),
-        }
+        not_found_is_false(check(api, unsafe { (api.e2b_sandbox_kill)(self.inner.raw) }))
     }
 
     /// Sets the remaining lifetime from now (may shorten it).
@@ -414,6 +459,15 @@ impl Sandbox {
     }
     pub fn files(&self) -> crate::Files<'_> {
         crate::Files::new(self)
+    }
+}
+
+/// The SDKs' boolean result of a kill: false when the sandbox was already gone.
+pub(crate) fn not_found_is_false(r: Result<std::ffi::c_int>) -> Result<bool> {
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == sys::E2B_ESANDBOX_NOT_FOUND => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -496,7 +550,7 @@ pub struct SandboxInfo {
     pub metadata: HashMap<String, String>,
 }
 
-fn unix_ms(ms: i64) -> SystemTime {
+pub(crate) fn unix_ms(ms: i64) -> SystemTime {
     if ms >= 0 {
         UNIX_EPOCH + Duration::from_millis(ms as u64)
     } else {

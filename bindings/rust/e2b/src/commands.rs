@@ -77,7 +77,7 @@ struct ExecState {
     ended_cv: Condvar,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Closures run under catch_unwind inside the lock, so poisoning cannot happen; be lenient.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -263,14 +263,26 @@ impl<'a> Commands<'a> {
         })
     }
 
-    /// SIGKILL by pid: Ok(false) when there is no such process. (The C ABI kills through a
-    /// handle, so this attaches to the process first.)
+    /// SIGKILL by pid, without attaching: Ok(false) when there is no such process.
     pub fn kill(&self, pid: u32) -> Result<bool> {
-        match self.connect(pid, Handlers::new()) {
-            Ok(h) => h.kill(),
-            Err(e) if e.code() == sys::E2B_ENOTFOUND => Ok(false),
-            Err(e) => Err(e),
-        }
+        let api = self.sbx.api();
+        gone_is_false(check(api, unsafe { (api.e2b_process_kill)(self.sbx.inner.raw, pid) }))
+    }
+
+    /// Writes to the stdin of process `pid` (started with `CommandOptions::stdin`) without a
+    /// handle. NotFound when there is no such process.
+    pub fn send_stdin(&self, pid: u32, data: impl AsRef<[u8]>) -> Result<()> {
+        let api = self.sbx.api();
+        let d = data.as_ref();
+        check(api, unsafe { (api.e2b_process_send_stdin)(self.sbx.inner.raw, pid, d.as_ptr() as *const c_void, d.len()) })?;
+        Ok(())
+    }
+
+    /// Closes the stdin of process `pid` (EOF for it) without a handle.
+    pub fn close_stdin(&self, pid: u32) -> Result<()> {
+        let api = self.sbx.api();
+        check(api, unsafe { (api.e2b_process_close_stdin)(self.sbx.inner.raw, pid) })?;
+        Ok(())
     }
 
     /// Live processes started through envd.
@@ -295,6 +307,15 @@ impl<'a> Commands<'a> {
             (api.e2b_process_list_free)(raw);
             Ok(v)
         }
+    }
+}
+
+/// A kill's result as the SDKs give it: false when the process was already gone.
+fn gone_is_false(r: Result<c_int>) -> Result<bool> {
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == sys::E2B_ENOTFOUND => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -394,11 +415,7 @@ impl CommandHandle {
     /// SIGKILL: Ok(true), or Ok(false) when the process was already gone.
     pub fn kill(&self) -> Result<bool> {
         let api = self.api();
-        match check(api, unsafe { (api.e2b_exec_kill)(self.raw) }) {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == sys::E2B_ENOTFOUND => Ok(false),
-            Err(e) => Err(e),
-        }
+        gone_is_false(check(api, unsafe { (api.e2b_exec_kill)(self.raw) }))
     }
 
     /// Writes to stdin (started with `CommandOptions::stdin`).
@@ -506,6 +523,29 @@ impl<'a> Pty<'a> {
             (self.sbx.api().e2b_pty_create)(out, self.sbx.inner.raw, opts.cols, opts.rows, &o.raw, cbs)
         })?;
         Ok(PtyHandle(h))
+    }
+
+    /// Bytes to the terminal of PTY process `pid`, without a handle. NotFound when there is no
+    /// such process.
+    pub fn send_input(&self, pid: u32, data: impl AsRef<[u8]>) -> Result<()> {
+        let api = self.sbx.api();
+        let d = data.as_ref();
+        check(api, unsafe {
+            (api.e2b_process_send_pty_input)(self.sbx.inner.raw, pid, d.as_ptr() as *const c_void, d.len())
+        })?;
+        Ok(())
+    }
+
+    /// Resizes the terminal of PTY process `pid`, without a handle.
+    pub fn resize(&self, pid: u32, cols: u16, rows: u16) -> Result<()> {
+        let api = self.sbx.api();
+        check(api, unsafe { (api.e2b_process_resize_pty)(self.sbx.inner.raw, pid, cols, rows) })?;
+        Ok(())
+    }
+
+    /// SIGKILL by pid: Ok(false) when there is no such process.
+    pub fn kill(&self, pid: u32) -> Result<bool> {
+        self.sbx.commands().kill(pid)
     }
 }
 

@@ -3,6 +3,7 @@ use std::fmt;
 
 use e2b_sys as sys;
 
+use crate::code::Execution;
 use crate::commands::CommandOutput;
 
 /// The kind of a failure: one per libe2b error code (each maps onto an error class of the
@@ -91,6 +92,7 @@ pub struct Error {
     message: String,
     exit_code: Option<i32>,
     output: Option<Box<CommandOutput>>,
+    execution: Option<Box<Execution>>,
     source: Option<std::io::Error>,
 }
 
@@ -105,6 +107,7 @@ impl Error {
             message,
             exit_code: None,
             output: None,
+            execution: None,
             source: None,
         }
     }
@@ -154,6 +157,11 @@ impl Error {
         self
     }
 
+    pub(crate) fn with_execution(mut self, execution: Option<Execution>) -> Error {
+        self.execution = execution.map(Box::new);
+        self
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -175,6 +183,11 @@ impl Error {
     /// For [`ErrorKind::CommandExit`] from `run`: what the command printed.
     pub fn command_output(&self) -> Option<&CommandOutput> {
         self.output.as_deref()
+    }
+    /// For a code run that failed after it started (Timeout, Canceled, User, a broken
+    /// stream): what arrived before the failure.
+    pub fn execution(&self) -> Option<&Execution> {
+        self.execution.as_deref()
     }
 }
 

@@ -20,10 +20,15 @@
 //! must be `Send + 'static`. Panics in them are caught at the FFI edge (unwinding into C is
 //! undefined behaviour): see [`CommandHandle::wait`] and [`Files::watch_dir`].
 
+mod artifacts;
 mod client;
+mod code;
 mod commands;
 mod error;
 mod files;
+mod monitoring;
+mod ports;
+mod session;
 
 pub use client::{
     Client, ClientBuilder, Delivery, ListOptions, Sandbox, SandboxInfo, SandboxOptions,
@@ -33,7 +38,15 @@ pub use commands::{
     CommandHandle, CommandOptions, CommandOutput, Commands, Flow, Handlers, ProcessInfo, Pty,
     PtyHandle, PtyOptions,
 };
+pub use artifacts::{Artifact, Artifacts, ArtifactsOptions, TransferProgress, Workspace, WorkspaceOptions};
+pub use code::{
+    CodeHandlers, CodeResult, CodeRun, Context, ContextOptions, Execution, ExecutionError, Logs, OutputMessage,
+    RunCodeOptions,
+};
 pub use error::{Error, ErrorKind, Result};
+pub use monitoring::{LogsOptions, SandboxLogEntry, SandboxMetric};
+pub use ports::{Message, PortRequest, PortResponse, WebSocket, WsHandlers, WsOptions};
+pub use session::{Session, SessionOptions, SessionState};
 pub use files::{EntryInfo, FileType, Files, FilesystemEvent, FilesystemEventType, WatchHandle};
 
 /// The raw layer, for what the safe API does not cover.
@@ -85,9 +98,24 @@ impl CStrList {
             }
             owned.push(cstring(&format!("{k}={v}"), what)?);
         }
+        Ok(CStrList::from_owned(owned))
+    }
+
+    /// Plain items ("Name: value" headers, glob patterns, paths).
+    pub(crate) fn items<S: AsRef<str>>(items: impl IntoIterator<Item = S>, what: &str) -> Result<CStrList> {
+        let owned = items.into_iter().map(|s| cstring(s.as_ref(), what)).collect::<Result<Vec<_>>>()?;
+        Ok(CStrList::from_owned(owned))
+    }
+
+    pub(crate) fn from_owned(owned: Vec<CString>) -> CStrList {
         let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
         ptrs.push(std::ptr::null());
-        Ok(CStrList { _owned: owned, ptrs })
+        CStrList { _owned: owned, ptrs }
+    }
+
+    /// Always a list (possibly just the terminator), for arguments that must not be NULL.
+    pub(crate) fn as_list_ptr(&self) -> *const *const c_char {
+        self.ptrs.as_ptr()
     }
     /// NULL for an empty list (the C side's "none").
     pub(crate) fn as_ptr(&self) -> *const *const c_char {
@@ -97,6 +125,12 @@ impl CStrList {
             self.ptrs.as_ptr()
         }
     }
+}
+
+/// A local path as libe2b takes it (bytes, no NUL).
+pub(crate) fn path_cstring(p: &std::path::Path, what: &str) -> Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::invalid(format!("{what} must not contain a NUL byte")))
 }
 
 pub(crate) fn opt_cstring(s: &Option<String>, what: &str) -> Result<Option<CString>> {
@@ -115,6 +149,44 @@ pub(crate) fn timeout_ms(t: Option<Duration>) -> i64 {
         Some(d) if d.is_zero() => -1,
         Some(d) => (d.as_millis().min(i64::MAX as u128) as i64).max(1),
     }
+}
+
+/// Callback state whose address is a libe2b payload. One strong count belongs to the C side and
+/// is released exactly once: by the terminal callback, or after the handle's free when that
+/// callback never ran (free guarantees no callback runs after it returns). Trampolines take
+/// their own count while they run, so the state outlives a handle dropped inside its callback.
+pub(crate) struct Shared<T> {
+    c_released: std::sync::atomic::AtomicBool,
+    pub(crate) value: T,
+}
+
+impl<T> Shared<T> {
+    /// The state and the payload pointer carrying the C side's count.
+    pub(crate) fn new(value: T) -> (std::sync::Arc<Shared<T>>, *mut std::ffi::c_void) {
+        let a = std::sync::Arc::new(Shared { c_released: std::sync::atomic::AtomicBool::new(false), value });
+        let p = std::sync::Arc::into_raw(a.clone()) as *mut std::ffi::c_void;
+        (a, p)
+    }
+
+    /// A counted reference from a payload the C side still holds.
+    pub(crate) unsafe fn borrow(payload: *mut std::ffi::c_void) -> std::sync::Arc<Shared<T>> {
+        let p = payload as *const Shared<T>;
+        std::sync::Arc::increment_strong_count(p);
+        std::sync::Arc::from_raw(p)
+    }
+
+    /// Drops the C side's count unless already done. `this` must be the state behind payload.
+    pub(crate) unsafe fn release_c(this: &std::sync::Arc<Shared<T>>) {
+        if !this.c_released.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            drop(std::sync::Arc::from_raw(std::sync::Arc::as_ptr(this)));
+        }
+    }
+}
+
+/// Runs a user closure at the FFI edge: a panic must not unwind into C, so it is caught and
+/// handed back.
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> std::result::Result<R, Box<dyn std::any::Any + Send>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
 }
 
 thread_local! {
