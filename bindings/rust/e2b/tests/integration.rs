@@ -1,4 +1,5 @@
 //! The binding against a real e2b-local started by the test (see common/mod.rs).
+mod cases;
 mod common;
 
 use common::{wait_until, Server};
@@ -19,6 +20,13 @@ fn main() {
         ("sandbox_info_list_pagination", sandbox_info_list_pagination),
         ("panic_in_callback_is_reraised", panic_in_callback_is_reraised),
         ("queued_delivery", queued_delivery),
+        ("ports_http_and_websocket", cases::ports::ports_http_and_websocket),
+        ("code_interpreter", cases::code::code_interpreter),
+        ("code_queued_delivery", cases::code::code_queued_delivery),
+        ("sessions", cases::production::sessions),
+        ("artifacts_and_workspace", cases::production::artifacts_and_workspace),
+        ("by_id_and_by_pid", cases::control::by_id_and_by_pid),
+        ("metrics_and_logs", cases::control::metrics_and_logs),
     ]);
 }
 
