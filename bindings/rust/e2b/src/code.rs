@@ -172,9 +172,11 @@ pub struct OutputMessage {
     pub error: bool,
 }
 
-type OutFn = Box<dyn FnMut(OutputMessage) -> bool + Send>;
-type ResultFn = Box<dyn FnMut(CodeResult) -> bool + Send>;
-type ErrFn = Box<dyn FnMut(ExecutionError) -> bool + Send>;
+/// A data callback: true to continue.
+type DataFn<T> = Box<dyn FnMut(T) -> bool + Send>;
+type OutFn = DataFn<OutputMessage>;
+type ResultFn = DataFn<CodeResult>;
+type ErrFn = DataFn<ExecutionError>;
 type EndFn = Box<dyn FnOnce(Execution, Option<Error>) + Send>;
 
 /// Streaming callbacks of a cell (the SDK's onStdout/onStderr/onResult/onError). They run as
@@ -237,7 +239,7 @@ impl CodeState {
 }
 
 /// Runs one data callback: 0 to continue, 1 to stop (asked, or after a panic, which is kept).
-fn deliver<T>(st: &CodeState, slot: &Mutex<Option<Box<dyn FnMut(T) -> bool + Send>>>, v: T) -> c_int {
+fn deliver<T>(st: &CodeState, slot: &Mutex<Option<DataFn<T>>>, v: T) -> c_int {
     let mut g = lock(slot);
     let Some(f) = g.as_mut() else { return 0 };
     match catch(|| f(v)) {
