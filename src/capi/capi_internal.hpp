@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "core/commands.hpp"
 #include "core/core.hpp"
 #include "e2b.h"
 
@@ -15,6 +16,9 @@ struct e2b_client {
 };
 struct e2b_sandbox {
     std::unique_ptr<e2b::core::Sandbox> s;
+};
+struct e2b_exec {
+    std::shared_ptr<e2b::core::Exec> e;
 };
 
 namespace e2b::capi {
@@ -77,5 +81,8 @@ inline void fill_buf(e2b_buf* out, const char* data, size_t n) {
     out->size = n;
     out->reserved = n + 1;
 }
+
+// e2b_sandbox_opts (any version; NULL = defaults) → the core's create options, profile applied.
+core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts);
 
 }  // namespace e2b::capi

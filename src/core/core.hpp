@@ -2,7 +2,9 @@
 // the control plane. Failures are thrown as core::Error; src/capi turns them into codes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -31,6 +33,10 @@ struct ClientOptions {
     uint32_t max_attempts = 0;  // 0 = 3
     bool no_env = false;
     bool queued_delivery = false;  // callbacks run in dispatch() instead of the service thread
+    // Structured logs (telemetry.hpp): one JSON line per event to the sink and/or the file.
+    std::function<void(int level, const char* line, size_t len)> log_sink;
+    std::string log_file;  // "" = none
+    int log_level = 2;     // E2B_LOG_INFO
 };
 
 // The resolved configuration (protocol doc §1.1, §2.1).
@@ -49,6 +55,7 @@ struct SandboxCreateOptions {
     int64_t timeout_ms = 300000;
     std::optional<proto::StringMap> metadata, envs;
     bool secure = true, allow_internet = true, auto_pause = false;
+    int32_t cpu_count = 0, memory_mb = 0;  // resource request (e2b-local extension); 0 = template's
 };
 
 struct ListOptions {
@@ -64,12 +71,15 @@ struct ListPage {
 };
 
 class Sandbox;
+class Telemetry;
 
 class Client {
 public:
     explicit Client(ClientConfig cfg, const ClientOptions& o);
+    ~Client();
     const ClientConfig& config() const { return cfg_; }
     transport::Transport& transport() { return *tr_; }
+    Telemetry& telemetry() { return *tel_; }
 
     std::unique_ptr<Sandbox> create(const SandboxCreateOptions& o);
     std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
@@ -80,10 +90,21 @@ public:
     transport::Response api(const std::string& method, const std::string& path,
                             const std::string& body, bool idempotent);
 
+    // Non-blocking variants for background work (pool refill, eviction, resource lookups): the
+    // completion runs on the service thread, never blocks, and gets either a sandbox or an error.
+    using CreateDone = std::function<void(std::unique_ptr<Sandbox> sb, const Error* err)>;
+    void create_async(const SandboxCreateOptions& o, CreateDone done);
+    void kill_async(const std::string& id);
+    void set_timeout_async(const std::string& id, int64_t timeout_ms);
+
 private:
+    transport::Request api_request(const std::string& method, const std::string& path,
+                                   const std::string& body, bool idempotent) const;
+    void lookup_resources_async(const std::string& id);
     std::unique_ptr<Sandbox> from_response(const transport::Response& r, proto::ApiOp op,
                                            const std::string& id);
     ClientConfig cfg_;
+    std::unique_ptr<Telemetry> tel_;  // declared before tr_: the transport's hook outlives calls
     std::unique_ptr<transport::Transport> tr_;
 };
 
@@ -102,6 +123,10 @@ public:
     bool pause();       // false when already paused
     bool is_running();
     std::string host(uint16_t port) const;
+
+    // Heartbeat: CLOCK_MONOTONIC ns of the last process output seen in this sandbox (stall
+    // detection); starts at construction.
+    std::atomic<int64_t> last_output_ns{0};
 
 private:
     Client& c_;
