@@ -65,6 +65,27 @@ std::string form_encode(std::string_view s) {
 
 }  // namespace
 
+namespace {
+const Profile kProfiles[] = {
+    {"light", 1, 512, 300000},
+    {"medium", 2, 2048, 1800000},
+    {"heavy", 4, 8192, 3600000},
+    {"ml", 8, 16384, 3600000},
+};
+}  // namespace
+
+const Profile* find_profile(const std::string& name) {
+    for (const Profile& p : kProfiles)
+        if (name == p.name) return &p;
+    return nullptr;
+}
+
+std::string profile_names() {
+    std::string s;
+    for (const Profile& p : kProfiles) s += std::string(s.empty() ? "" : ", ") + p.name;
+    return s;
+}
+
 int32_t timeout_seconds(int64_t ms) {
     if (ms <= 0) throw Error(E2B_EINVAL, "timeout must be positive");
     int64_t s = (ms + 999) / 1000;
@@ -247,6 +268,17 @@ void Client::lookup_resources_async(const std::string& id) {
                                  std::move(cb));
 }
 
+bool Client::kill(const std::string& id) {
+    auto r = api("DELETE", "/sandboxes/" + url_encode(id), "", true);
+    if (r.status >= 200 && r.status < 300) {
+        tel_->sandbox_killed(id);
+        return true;
+    }
+    auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id);
+    if (m.as_false) return false;
+    throw_mapped(m);
+}
+
 void Client::kill_async(const std::string& id) {
     transport::Callbacks cb;
     auto status = std::make_shared<int>(0);
@@ -333,16 +365,7 @@ Sandbox::Sandbox(Client& c, proto::Sandbox s) : c_(c), s_(std::move(s)) {
         envd_url_ = "https://49983-" + s_.sandbox_id + "." + domain_;
 }
 
-bool Sandbox::kill() {
-    auto r = c_.api("DELETE", "/sandboxes/" + url_encode(id()), "", true);
-    if (r.status >= 200 && r.status < 300) {
-        c_.telemetry().sandbox_killed(id());
-        return true;
-    }
-    auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id());
-    if (m.as_false) return false;
-    throw_mapped(m);
-}
+bool Sandbox::kill() { return c_.kill(id()); }
 
 void Sandbox::set_timeout(int64_t timeout_ms) {
     auto body = proto::encode_timeout_body(timeout_seconds(timeout_ms));

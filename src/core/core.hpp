@@ -95,6 +95,8 @@ public:
     using CreateDone = std::function<void(std::unique_ptr<Sandbox> sb, const Error* err)>;
     void create_async(const SandboxCreateOptions& o, CreateDone done);
     void kill_async(const std::string& id);
+    // Blocking kill by id: false when it no longer exists.
+    bool kill(const std::string& id);
     void set_timeout_async(const std::string& id, int64_t timeout_ms);
 
 private:
@@ -133,6 +135,15 @@ private:
     proto::Sandbox s_;
     std::string token_, domain_, envd_url_;
 };
+
+// Named resource profiles (e2b.h "Resource profiles"). nullptr when unknown.
+struct Profile {
+    const char* name;
+    int32_t cpu_count, memory_mb;
+    int64_t timeout_ms;
+};
+const Profile* find_profile(const std::string& name);
+std::string profile_names();  // "light, medium, heavy, ml"
 
 // Seconds as the JS SDK sends them: ceil(ms / 1000).
 int32_t timeout_seconds(int64_t ms);

@@ -482,15 +482,15 @@ std::string Telemetry::cost_json() {
 
 // ---- metrics ----
 
-int Telemetry::add_gauges(GaugeSource src) {
+int Telemetry::add_pool(PoolSource src) {
     std::lock_guard<std::mutex> lk(mu_);
-    gauges_[next_gauge_] = std::move(src);
-    return next_gauge_++;
+    pools_[next_pool_] = std::move(src);
+    return next_pool_++;
 }
 
-void Telemetry::remove_gauges(int key) {
+void Telemetry::remove_pool(int key) {
     std::lock_guard<std::mutex> lk(mu_);
-    gauges_.erase(key);
+    pools_.erase(key);
 }
 
 std::string Telemetry::render_metrics() {
@@ -533,7 +533,39 @@ std::string Telemetry::render_metrics() {
     sample(&o, "e2b_cost_paused_seconds", "", ct.paused_seconds);
     header(&o, "e2b_cost_estimated_usd", "gauge", "Estimated cost from the price table.");
     sample(&o, "e2b_cost_estimated_usd", "", ct.cost_usd);
-    for (const auto& [k, g] : gauges_) g(&o);
+    if (pools_.empty()) return o;
+    std::vector<std::pair<std::string, PoolStats>> ps;
+    for (const auto& [k, src] : pools_) {
+        ps.emplace_back();
+        src(&ps.back().first, &ps.back().second);
+    }
+    struct Col {
+        const char* name;
+        const char* type;
+        const char* help;
+        double (*get)(const PoolStats&);
+    };
+    static const Col cols[] = {
+        {"e2b_pool_idle", "gauge", "Warm sandboxes waiting.", [](const PoolStats& s) { return (double)s.idle; }},
+        {"e2b_pool_active", "gauge", "Sandboxes handed out.", [](const PoolStats& s) { return (double)s.active; }},
+        {"e2b_pool_creating", "gauge", "Sandboxes being created.", [](const PoolStats& s) { return (double)s.creating; }},
+        {"e2b_pool_created_total", "counter", "Sandboxes the pool created.", [](const PoolStats& s) { return (double)s.created; }},
+        {"e2b_pool_reused_total", "counter", "Acquisitions served by a reused sandbox.", [](const PoolStats& s) { return (double)s.reused; }},
+        {"e2b_pool_replaced_total", "counter", "Unhealthy sandboxes replaced.", [](const PoolStats& s) { return (double)s.replaced; }},
+        {"e2b_pool_evicted_total", "counter", "Sandboxes retired (idle timeout, reuse limit, discard).", [](const PoolStats& s) { return (double)s.evicted; }},
+        {"e2b_pool_exhausted_total", "counter", "Acquisitions that failed: pool exhausted.", [](const PoolStats& s) { return (double)s.exhausted; }},
+        {"e2b_pool_acquisitions_total", "counter", "Successful acquisitions.", [](const PoolStats& s) { return (double)s.acquisitions; }},
+    };
+    for (const Col& c : cols) {
+        header(&o, c.name, c.type, c.help);
+        for (const auto& [n, st] : ps) sample(&o, c.name, "pool=\"" + label(n) + "\"", c.get(st));
+    }
+    header(&o, "e2b_pool_acquire_wait_p50_seconds", "gauge", "Median acquire wait (last 1024).");
+    for (const auto& [n, st] : ps)
+        sample(&o, "e2b_pool_acquire_wait_p50_seconds", "pool=\"" + label(n) + "\"", st.wait_p50_ms / 1e3);
+    header(&o, "e2b_pool_acquire_wait_p95_seconds", "gauge", "95th percentile acquire wait (last 1024).");
+    for (const auto& [n, st] : ps)
+        sample(&o, "e2b_pool_acquire_wait_p95_seconds", "pool=\"" + label(n) + "\"", st.wait_p95_ms / 1e3);
     return o;
 }
 

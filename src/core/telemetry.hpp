@@ -51,8 +51,14 @@ struct Histogram {
     static std::vector<double> default_bounds();
 };
 
-// A source of gauges rendered with the metrics (pools register one each).
-using GaugeSource = std::function<void(std::string* out)>;
+struct PoolStats {
+    uint32_t idle = 0, active = 0, creating = 0;
+    uint64_t created = 0, reused = 0, replaced = 0, evicted = 0, exhausted = 0, create_errors = 0;
+    double wait_p50_ms = 0, wait_p95_ms = 0;  // acquire wait over the last 1024 acquisitions
+    uint64_t acquisitions = 0;
+};
+// Pools register one each: their name and current stats, rendered with the metrics.
+using PoolSource = std::function<void(std::string* name, PoolStats* st)>;
 
 // Watch for a stalled command or sandbox: fires when `last_output()` is older than idle_ns.
 struct StallWatch {
@@ -101,8 +107,8 @@ public:
 
     // ---- metrics ----
     std::string render_metrics();
-    int add_gauges(GaugeSource src);  // returns a key for remove_gauges
-    void remove_gauges(int key);
+    int add_pool(PoolSource src);  // returns a key for remove_pool
+    void remove_pool(int key);
 
     // ---- monitor thread: stall watches and the metrics endpoint (started on first use) ----
     int add_watch(StallWatch w);
@@ -141,8 +147,8 @@ private:
     std::map<std::string, uint64_t> requests_, errors_;
     Histogram create_h_, command_h_;
     std::map<std::string, Histogram> request_h_, user_h_;
-    std::map<int, GaugeSource> gauges_;
-    int next_gauge_ = 1;
+    std::map<int, PoolSource> pools_;
+    int next_pool_ = 1;
 
     std::mutex mon_mu_;
     std::condition_variable mon_cv_;
