@@ -60,7 +60,7 @@ int add_watch(e2b_stall_watch** out, e2b::core::Client& client, const e2b_stall_
             } catch (const Error&) {
             }
         }
-        c->telemetry().log(e2b::core::kLogWarn, "stall", sandbox_id, -1, 0,
+        c->telemetry().log(e2b::core::kLogWarn, "stall", sandbox_id, -1, "stalled",
                            "no output for " + std::to_string(idle_ms) + " ms",
                            "\"pid\":" + std::to_string(pid) + ",\"idle_ms\":" +
                                std::to_string(idle_ms) + ",\"killed\":" + (killed ? "true" : "false"));
@@ -256,7 +256,7 @@ int e2b_log_emit(e2b_client* client, int32_t level, const char* event, const cha
         need(client, "client");
         need_str(event, "event");
         if (level < E2B_LOG_DEBUG || level > E2B_LOG_ERROR) invalid("level must be E2B_LOG_DEBUG..E2B_LOG_ERROR");
-        tel(client).log(level, event, sandbox_id ? sandbox_id : "", -1, 0, message ? message : "");
+        tel(client).log(level, event, sandbox_id ? sandbox_id : "", -1, "", message ? message : "");
         return E2B_OK;
     });
 }

@@ -77,7 +77,7 @@ std::unique_ptr<Sandbox> Pool::acquire(int64_t timeout_ms) {
                     ++st_.replaced;
                     alive_ids_.erase(id);
                     c_.kill_async(id);  // usually 404 already; makes sure it is gone
-                    c_.telemetry().log(kLogWarn, "pool.replaced", id, -1, E2B_ESANDBOX_NOT_FOUND,
+                    c_.telemetry().log(kLogWarn, "pool.replaced", id, -1, "unhealthy",
                                        "pooled sandbox failed its health check; replaced",
                                        "\"pool\":" + json_quote(o_.name));
                     cv_.notify_all();
@@ -119,7 +119,7 @@ std::unique_ptr<Sandbox> Pool::acquire(int64_t timeout_ms) {
                               std::to_string(o_.max_size) + " sandboxes in use (waited " +
                               std::to_string((now_mono_ns() - t0) / 1000000) + " ms)";
             c_.telemetry().log(kLogWarn, "pool.exhausted", "", (now_mono_ns() - t0) / 1e6,
-                               E2B_EPOOL_EXHAUSTED, msg, "\"pool\":" + json_quote(o_.name));
+                               error_kind(E2B_EPOOL_EXHAUSTED), msg, "\"pool\":" + json_quote(o_.name));
             throw Error(E2B_EPOOL_EXHAUSTED, msg);
         }
         cv_.wait_until(lk, deadline);
@@ -251,7 +251,7 @@ void Pool::shutdown() {
         }
     }
     if (first) {
-        c_.telemetry().log(kLogError, "pool.shutdown", "", -1, first->code,
+        c_.telemetry().log(kLogError, "pool.shutdown", "", -1, error_kind(first->code),
                            std::string("could not kill every pooled sandbox: ") + first->what());
         throw *first;
     }

@@ -229,7 +229,7 @@ void Telemetry::write_line(int level, const std::string& line) {
 }
 
 void Telemetry::log(int level, std::string_view event, std::string_view sandbox_id,
-                    double duration_ms, int err_code, std::string_view message,
+                    double duration_ms, std::string_view error, std::string_view message,
                     std::string_view extra) {
     if (!enabled(level)) return;
     std::string l = "{\"ts\":\"" + rfc3339(now_unix_ns(), 6) + "\",\"level\":\"" +
@@ -238,7 +238,7 @@ void Telemetry::log(int level, std::string_view event, std::string_view sandbox_
     l += ",\"duration_ms\":";
     l += duration_ms >= 0 ? num(duration_ms) : "null";
     l += ",\"error\":";
-    l += err_code ? json_quote(error_kind(err_code)) : "null";
+    l += error.empty() ? "null" : json_quote(error);
     if (!message.empty()) l += ",\"message\":" + json_quote(message);
     if (!extra.empty()) {
         l += ',';
@@ -279,8 +279,8 @@ void Telemetry::on_request(const transport::Completed& c) {
                         ",\"bytes_in\":" + std::to_string(c.bytes_in) +
                         ",\"bytes_out\":" + std::to_string(c.bytes_out);
     if (c.err->attempts > 1) extra += ",\"attempts\":" + std::to_string(c.err->attempts);
-    if (!code && c.status >= 400) extra += ",\"http_error\":" + json_quote(http_status_kind(c.status));
-    log(level, op, sid, c.duration_ns / 1e6, code, code ? c.err->message : "", extra);
+    std::string kind = code ? error_kind(code) : c.status >= 400 ? http_status_kind(c.status) : "";
+    log(level, op, sid, c.duration_ns / 1e6, kind, code ? c.err->message : "", extra);
 }
 
 void Telemetry::measure(const std::string& event, const std::string& sandbox_id,
@@ -290,7 +290,7 @@ void Telemetry::measure(const std::string& event, const std::string& sandbox_id,
         user_h_[event].observe(duration_ns / 1e9);
         if (rc < 0) ++errors_[error_kind(rc)];
     }
-    log(rc < 0 ? kLogWarn : kLogInfo, event, sandbox_id, duration_ns / 1e6, rc < 0 ? rc : 0, "",
+    log(rc < 0 ? kLogWarn : kLogInfo, event, sandbox_id, duration_ns / 1e6, rc < 0 ? error_kind(rc) : "", "",
         "\"rc\":" + std::to_string(rc));
 }
 
@@ -313,7 +313,7 @@ void Telemetry::sandbox_created(const std::string& id, const std::string& tmpl, 
         r.start_ns = now;
         r.deadline_ns = now + timeout_ms * 1000000;
     }
-    log(kLogInfo, "sandbox.create", id, duration_ns / 1e6, 0, "",
+    log(kLogInfo, "sandbox.create", id, duration_ns / 1e6, "", "",
         "\"template_id\":" + json_quote(tmpl) + ",\"vcpu\":" + std::to_string(cpu) +
             ",\"memory_mb\":" + std::to_string(mem_mb));
 }
@@ -323,7 +323,7 @@ void Telemetry::sandbox_create_failed(int code, const std::string& msg, int64_t 
         std::lock_guard<std::mutex> lk(mu_);
         ++create_errors_;
     }
-    log(kLogError, "sandbox.create", "", duration_ns / 1e6, code, msg);
+    log(kLogError, "sandbox.create", "", duration_ns / 1e6, error_kind(code), msg);
 }
 
 void Telemetry::sandbox_connected(const std::string& id, int64_t timeout_ms) {

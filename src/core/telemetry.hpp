@@ -78,10 +78,10 @@ public:
 
     // ---- logs ----
     bool enabled(int level) const { return level >= level_ && (sink_ || fd_ >= 0); }
-    // One JSON line: ts, level, event, sandbox_id, duration_ms, error (kind), message, extra
-    // (pre-rendered `"key":value` pairs, comma-separated, or "").
+    // One JSON line: ts, level, event, sandbox_id ("" = null), duration_ms (<0 = null), error
+    // (kind, "" = null), message, extra (pre-rendered `"key":value` pairs, comma-separated).
     void log(int level, std::string_view event, std::string_view sandbox_id, double duration_ms,
-             int err_code, std::string_view message, std::string_view extra = {});
+             std::string_view error, std::string_view message, std::string_view extra = {});
     // The transport's completion hook.
     void on_request(const transport::Completed& c);
     // e2b_measure: a user operation's duration and outcome (log event + histogram).
