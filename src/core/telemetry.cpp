@@ -128,7 +128,9 @@ std::string operation_name(const transport::Request& r, const std::string& api_u
                            std::string* sandbox_id) {
     std::string m = r.method;
     for (char& ch : m) ch = (char)std::tolower((unsigned char)ch);
-    bool api = !api_url.empty() && r.url.compare(0, api_url.size(), api_url) == 0;
+    // Sandbox traffic carries E2b-Sandbox-Id (the sandbox URL may equal the API URL: e2b-local).
+    const std::string* sid = transport::find_header(r.headers, "E2b-Sandbox-Id");
+    bool api = !sid && !api_url.empty() && r.url.compare(0, api_url.size(), api_url) == 0;
     std::string_view path(r.url);
     if (api) {
         path.remove_prefix(api_url.size());
@@ -136,7 +138,7 @@ std::string operation_name(const transport::Request& r, const std::string& api_u
         auto p = path.find("://");
         p = p == std::string_view::npos ? 0 : path.find('/', p + 3);
         path = p == std::string_view::npos ? std::string_view("/") : path.substr(p);
-        if (auto* h = transport::find_header(r.headers, "E2b-Sandbox-Id")) *sandbox_id = *h;
+        if (sid) *sandbox_id = *sid;
     }
     path = path.substr(0, path.find('?'));
     std::vector<std::string_view> seg;
