@@ -641,7 +641,8 @@ E2B_API int e2b_measure(e2b_client *client, const char *event, const char *sandb
  * silence (re-armed by new output). With E2B_STALL_F_KILL the command (or sandbox) is killed
  * before on_stall runs. Watches run on the client's monitor thread (one per client, started by
  * the first watch or e2b_metrics_serve, stopped by e2b_client_free); on_stall is delivered like
- * other callbacks (the monitor thread in SERVICE_THREAD mode, e2b_client_dispatch in QUEUED).
+ * other callbacks (the monitor thread in SERVICE_THREAD mode, e2b_client_dispatch in QUEUED;
+ * blocking libe2b calls from it fail with E2B_EMISUSE); none runs after e2b_stall_watch_free.
  * For a sandbox's health use e2b_sandbox_is_running (envd /health); pools check it on acquire. */
 #define E2B_STALL_F_KILL 0x1u
 typedef struct e2b_stall_opts {

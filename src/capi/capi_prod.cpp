@@ -25,9 +25,17 @@ struct e2b_pool {
     std::map<e2b_sandbox*, bool> out;  // handles handed out (freed by e2b_pool_free if still out)
 };
 
+// Gate between a queued on_stall and e2b_stall_watch_free: a queued call that runs after the
+// free finds `alive` false and does nothing (recursive: the free may come from on_stall itself).
+struct StallGate {
+    std::recursive_mutex mu;
+    bool alive = true;
+};
+
 struct e2b_stall_watch {
     e2b::core::Telemetry* tel;
     int key;
+    std::shared_ptr<StallGate> gate;
 };
 
 namespace {
@@ -52,7 +60,8 @@ int add_watch(e2b_stall_watch** out, e2b::core::Client& client, const e2b_stall_
     auto cb = o.on_stall;
     void* pl = o.payload;
     e2b::core::Client* c = &client;
-    w.on_stall = [c, cb, pl, sandbox_id, pid, do_kill, kill](int64_t idle_ms) {
+    auto gate = std::make_shared<StallGate>();
+    w.on_stall = [c, cb, pl, sandbox_id, pid, do_kill, kill, gate](int64_t idle_ms) {
         bool killed = false;
         if (do_kill) {
             try {
@@ -65,10 +74,16 @@ int add_watch(e2b_stall_watch** out, e2b::core::Client& client, const e2b_stall_
                            "\"pid\":" + std::to_string(pid) + ",\"idle_ms\":" +
                                std::to_string(idle_ms) + ",\"killed\":" + (killed ? "true" : "false"));
         // Delivered as the client's other callbacks: here, or queued for e2b_client_dispatch.
-        c->transport().post([=] { cb(sandbox_id.c_str(), pid, idle_ms, killed ? 1 : 0, pl); }, false);
+        c->transport().post(
+            [=] {
+                std::lock_guard<std::recursive_mutex> lk(gate->mu);
+                if (gate->alive) cb(sandbox_id.c_str(), pid, idle_ms, killed ? 1 : 0, pl);
+            },
+            false);
     };
     auto h = std::make_unique<e2b_stall_watch>();
     h->tel = &client.telemetry();
+    h->gate = gate;
     h->key = h->tel->add_watch(std::move(w));
     *out = h.release();
     return E2B_OK;
@@ -323,6 +338,10 @@ void e2b_stall_watch_free(e2b_stall_watch* watch) {
     guard([&] {
         if (!watch) return E2B_OK;
         watch->tel->remove_watch(watch->key);
+        {
+            std::lock_guard<std::recursive_mutex> lk(watch->gate->mu);
+            watch->gate->alive = false;
+        }
         delete watch;
         return E2B_OK;
     });

@@ -143,7 +143,8 @@ Client::Client(ClientConfig cfg, const ClientOptions& o) : cfg_(std::move(cfg)) 
 }
 
 Client::~Client() {
-    tr_.reset();  // in-flight calls end (hook included) while the telemetry still exists
+    tel_->stop_monitor();  // its watches and scrapes use the transport: stop them first
+    tr_.reset();           // in-flight calls end (hook included) while the telemetry still exists
 }
 
 transport::Request Client::api_request(const std::string& method, const std::string& path,
@@ -275,7 +276,10 @@ bool Client::kill(const std::string& id) {
         return true;
     }
     auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id);
-    if (m.as_false) return false;
+    if (m.as_false) {
+        tel_->sandbox_killed(id);  // gone (killed elsewhere or expired): stop counting its cost
+        return false;
+    }
     throw_mapped(m);
 }
 
@@ -287,7 +291,7 @@ void Client::kill_async(const std::string& id) {
         return transport::Action::kContinue;
     };
     cb.on_done = [this, status, id](const transport::Error& e) {
-        if (e.ok() && *status >= 200 && *status < 300) tel_->sandbox_killed(id);
+        if (e.ok() && ((*status >= 200 && *status < 300) || *status == 404)) tel_->sandbox_killed(id);
     };
     tr_->start_on_service_thread(api_request("DELETE", "/sandboxes/" + url_encode(id), "", true),
                                  std::move(cb));

@@ -211,14 +211,18 @@ Telemetry::Telemetry(const std::function<void(int, const char*, size_t)>& sink,
 }
 
 Telemetry::~Telemetry() {
+    stop_monitor();
+    for (int fd : {wake_[0], wake_[1], listen_fd_, fd_})
+        if (fd >= 0) ::close(fd);
+}
+
+void Telemetry::stop_monitor() {
     {
         std::lock_guard<std::mutex> lk(mon_mu_);
         mon_stop_ = true;
         if (wake_[1] >= 0) (void)!::write(wake_[1], "x", 1);
     }
     if (mon_.joinable()) mon_.join();
-    for (int fd : {wake_[0], wake_[1], listen_fd_, fd_})
-        if (fd >= 0) ::close(fd);
 }
 
 void Telemetry::write_line(int level, const std::string& line) {
@@ -574,6 +578,7 @@ std::string Telemetry::render_metrics() {
 // ---- monitor ----
 
 void Telemetry::ensure_monitor() {
+    if (mon_stop_) throw Error(E2B_EINVAL, "the client is being freed");
     if (mon_.joinable()) return;
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0)
         throw Error(E2B_ERROR, std::string("pipe: ") + std::strerror(errno));

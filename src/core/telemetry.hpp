@@ -74,6 +74,8 @@ public:
     Telemetry(const std::function<void(int, const char*, size_t)>& sink, const std::string& file,
               int level);
     ~Telemetry();  // stops the monitor thread
+    // Stops the monitor thread (and the metrics endpoint) for good; idempotent.
+    void stop_monitor();
     void attach(Client* c, const std::string& api_url) { client_ = c; api_url_ = api_url; }
 
     // ---- logs ----
