@@ -7,15 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2b.h"
 #include "harness.h"
 
-static int64_t now_us(void) {
+static double now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
 static int cmp(const void *a, const void *b) {
@@ -46,7 +47,7 @@ static int warm_phase(e2b_client *c, int n, uint32_t flags, double *p50, double 
     int rc = e2b_pool_new(&p, c, &o);
     if (rc) return rc;
     e2b_pool_stats st;
-    int64_t end = now_us() + 20000000;
+    double end = now_us() + 20e6;
     do {
         usleep(10000);
         e2b_pool_get_stats(p, &st);
@@ -54,7 +55,7 @@ static int warm_phase(e2b_client *c, int n, uint32_t flags, double *p50, double 
     double *v = calloc((size_t)n, sizeof *v);
     for (int i = 0; i < n && rc == 0; ++i) {
         e2b_sandbox *sb = NULL;
-        int64_t t0 = now_us();
+        double t0 = now_us();
         rc = e2b_pool_acquire(&sb, p, 5000);
         v[i] = (now_us() - t0) / 1000.0;
         if (rc == 0) rc = e2b_pool_release(p, sb, 0);
@@ -82,7 +83,7 @@ int main(int argc, char **argv) {
     double *cold = calloc((size_t)n, sizeof *cold);
     for (int i = 0; i < n; ++i) {
         e2b_sandbox *sb = NULL;
-        int64_t t0 = now_us();
+        double t0 = now_us();
         rc = e2b_sandbox_create(&sb, c, NULL);
         cold[i] = (now_us() - t0) / 1000.0;
         if (rc) return fail("create", rc);
@@ -99,7 +100,7 @@ int main(int argc, char **argv) {
     /* metrics rendering, with the request/pool history above in the registry */
     e2b_buf m = E2B_BUF_INIT;
     int reps = 1000;
-    int64_t t0 = now_us();
+    double t0 = now_us();
     for (int i = 0; i < reps; ++i) {
         e2b_buf_dispose(&m);
         if ((rc = e2b_metrics_render(&m, c))) return fail("metrics", rc);
@@ -110,7 +111,7 @@ int main(int argc, char **argv) {
 
     printf("{\"bench\":\"pool\",\"n\":%d,\"create_cold_p50_ms\":%.3f,\"create_cold_p95_ms\":%.3f,"
            "\"pool_acquire_warm_p50_ms\":%.3f,\"pool_acquire_warm_p95_ms\":%.3f,"
-           "\"pool_acquire_warm_nocheck_p50_ms\":%.4f,\"pool_acquire_warm_nocheck_p95_ms\":%.4f,"
+           "\"pool_acquire_warm_nocheck_p50_ms\":%.5f,\"pool_acquire_warm_nocheck_p95_ms\":%.5f,"
            "\"metrics_render_us\":%.1f,\"metrics_bytes\":%zu}\n",
            n, cold50, cold95, w50, w95, nc50, nc95, render_us, bytes);
     e2b_client_free(c);
