@@ -206,7 +206,7 @@ std::unique_ptr<Sandbox> Client::create(const SandboxCreateOptions& o) {
     }
     tel_->sandbox_created(sb->id(), o.template_id, o.cpu_count, o.memory_mb, o.timeout_ms,
                           now_mono_ns() - t0);
-    if (!o.cpu_count || !o.memory_mb) lookup_resources_async(sb->id());
+    lookup_resources_async(sb->id());
     return sb;
 }
 
@@ -238,7 +238,7 @@ void Client::create_async(const SandboxCreateOptions& o, CreateDone done) {
         }
         tel_->sandbox_created(sb->id(), o.template_id, o.cpu_count, o.memory_mb, o.timeout_ms,
                               now_mono_ns() - st->t0);
-        if (!o.cpu_count || !o.memory_mb) lookup_resources_async(sb->id());
+        lookup_resources_async(sb->id());
         done(std::move(sb), nullptr);
     };
     tr_->start_on_service_thread(
@@ -246,7 +246,8 @@ void Client::create_async(const SandboxCreateOptions& o, CreateDone done) {
         std::move(cb));
 }
 
-// The create response carries no resources: ask once, in the background, for the cost tracker.
+// The create response carries no resources, and a requested size is only honoured by e2b-local:
+// read the real size once, in the background, for the cost tracker.
 void Client::lookup_resources_async(const std::string& id) {
     auto body = std::make_shared<std::string>();
     auto status = std::make_shared<int>(0);

@@ -356,11 +356,23 @@ bool Telemetry::needs_resources(const std::string& id) {
 }
 
 void Telemetry::sandbox_resources(const std::string& id, int cpu, int mem_mb) {
-    std::lock_guard<std::mutex> lk(mu_);
-    auto it = cost_.find(id);
-    if (it == cost_.end()) return;
-    it->second.cpu = cpu;
-    it->second.mem_mb = mem_mb;
+    int want_cpu, want_mem;
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        auto it = cost_.find(id);
+        if (it == cost_.end()) return;
+        want_cpu = it->second.cpu;
+        want_mem = it->second.mem_mb;
+        it->second.cpu = cpu;
+        it->second.mem_mb = mem_mb;
+    }
+    // A server without the resource extension (E2B: sized by template) ignored the request.
+    if ((want_cpu && want_cpu != cpu) || (want_mem && want_mem != mem_mb))
+        log(kLogWarn, "sandbox.resources_not_applied", id, -1, "",
+            "the server did not apply the requested resources; cost uses the real size",
+            "\"requested_vcpu\":" + std::to_string(want_cpu) + ",\"requested_memory_mb\":" +
+                std::to_string(want_mem) + ",\"vcpu\":" + std::to_string(cpu) +
+                ",\"memory_mb\":" + std::to_string(mem_mb));
 }
 
 void Telemetry::sandbox_killed(const std::string& id) {
