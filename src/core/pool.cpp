@@ -50,6 +50,9 @@ void Pool::record_wait(int64_t ns) {
 }
 
 std::unique_ptr<Sandbox> Pool::acquire(int64_t timeout_ms) {
+    // Checked up front: a health check failing with E2B_EMISUSE would retire healthy sandboxes.
+    if (c_.transport().blocking_forbidden())
+        throw Error(E2B_EMISUSE, "e2b_pool_acquire is blocking: not from inside a libe2b callback");
     int64_t t0 = now_mono_ns();
     int64_t wait_ms = timeout_ms < 0 ? o_.acquire_timeout_ms : timeout_ms;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
