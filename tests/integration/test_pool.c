@@ -225,6 +225,42 @@ static void test_shutdown_kills_everything(void **state) {
     e2b_sandbox_list_free(l);
 }
 
+struct in_cb {
+    e2b_pool *p;
+    int rc;
+};
+static int acquire_from_callback(const char *d, size_t n, void *payload) {
+    (void)d;
+    (void)n;
+    struct in_cb *x = payload;
+    e2b_sandbox *sb = NULL;
+    x->rc = e2b_pool_acquire(&sb, x->p, 0);
+    return 0;
+}
+
+static void test_acquire_from_callback(void **state) {
+    (void)state;
+    e2b_pool *p = new_pool(0, 2, NULL);
+    e2b_sandbox *a = NULL;
+    assert_int_equal(e2b_pool_acquire(&a, p, 0), E2B_OK);
+    assert_int_equal(e2b_pool_release(p, a, 0), E2B_OK);
+    assert_int_equal(e2b_pool_acquire(&a, p, 0), E2B_OK);
+    struct in_cb x = {p, 1};
+    e2b_exec_callbacks cb = E2B_EXEC_CALLBACKS_INIT;
+    cb.on_stdout = acquire_from_callback;
+    cb.payload = &x;
+    e2b_exec *ex = NULL;
+    assert_int_equal(e2b_exec_start(&ex, a, "echo x", NULL, &cb), E2B_OK);
+    assert_int_equal(e2b_exec_wait(ex, NULL), E2B_OK);
+    e2b_exec_free(ex);
+    assert_int_equal(x.rc, E2B_EMISUSE);
+    e2b_pool_stats s = stats(p);
+    assert_int_equal(s.replaced, 0);
+    assert_int_equal(s.created, 1);
+    assert_int_equal(e2b_pool_release(p, a, 0), E2B_OK);
+    assert_int_equal(e2b_pool_free(p), E2B_OK);
+}
+
 static void test_profile_members_and_bad_input(void **state) {
     (void)state;
     e2b_sandbox_opts so = E2B_SANDBOX_OPTS_INIT;
@@ -288,6 +324,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_reuse_limit_discard_idle_timeout),
         cmocka_unit_test(test_shutdown_kills_everything),
         cmocka_unit_test(test_profile_members_and_bad_input),
+        cmocka_unit_test(test_acquire_from_callback),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     e2b_client_free(g_client);
