@@ -1,8 +1,7 @@
-/* Production-layer B figures against a private e2b-local: warm pool acquire p50 (health-checked
- * and not) next to cold create p50, and the cost of rendering the metrics. Prints one JSON line.
- *
- *   bench_pool [path/to/e2b-local]     (root; BENCH_N = samples per phase, default 20)
- */
+/* Production-layer B figures: warm pool acquire p50 (health-checked and not) next to cold create
+ * p50, and the cost of rendering the metrics. Talks to the server named by the SDK environment
+ * (E2B_API_KEY, E2B_API_URL, E2B_SANDBOX_URL, E2B_DOMAIN), as bench/run.sh sets it for its
+ * private e2b-local. BENCH_N = samples per phase (default 20). Prints one JSON line. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,6 @@
 #include <unistd.h>
 
 #include "e2b.h"
-#include "harness.h"
 
 static double now_us(void) {
     struct timespec ts;
@@ -32,7 +30,6 @@ static double pct(double *v, int n, double q) {
 
 static int fail(const char *what, int rc) {
     fprintf(stderr, "bench_pool: %s: %s (%d)\n", what, e2b_error_last()->message, rc);
-    harness_server_stop();
     return 1;
 }
 
@@ -69,14 +66,11 @@ static int warm_phase(e2b_client *c, int n, uint32_t flags, double *p50, double 
     return rc ? rc : frc;
 }
 
-int main(int argc, char **argv) {
-    int begun = harness_begin(argc, argv, "bench_pool");
-    if (begun != 0) return begun > 0 ? 0 : 1;
+int main(void) {
     int n = getenv("BENCH_N") ? atoi(getenv("BENCH_N")) : 20;
     if (n < 2) n = 2;
-    e2b_client_opts co = harness_client_opts();
     e2b_client *c = NULL;
-    int rc = e2b_client_new(&c, &co);
+    int rc = e2b_client_new(&c, NULL);
     if (rc) return fail("client", rc);
 
     /* cold: create (and kill, untimed) */
@@ -115,6 +109,5 @@ int main(int argc, char **argv) {
            "\"metrics_render_us\":%.1f,\"metrics_bytes\":%zu}\n",
            n, cold50, cold95, w50, w95, nc50, nc95, render_us, bytes);
     e2b_client_free(c);
-    harness_server_stop();
     return 0;
 }

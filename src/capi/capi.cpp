@@ -19,8 +19,7 @@ namespace {
 // out can be converted back with a static_cast.
 struct InfoHolder : e2b_sandbox_info {
     std::string id, tmpl, alias, state, envd;
-    std::vector<std::string> keys, vals;
-    std::vector<const char*> kp, vp;
+    e2b::capi::CPairs meta;
 };
 
 struct LastError {
@@ -132,17 +131,10 @@ e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
 }
 
 void fill_metadata(InfoHolder* h, const e2b::proto::StringMap& m) {
-    for (const auto& [k, v] : m) {
-        h->keys.push_back(k);
-        h->vals.push_back(v);
-    }
-    for (size_t i = 0; i < h->keys.size(); ++i) {
-        h->kp.push_back(h->keys[i].c_str());
-        h->vp.push_back(h->vals[i].c_str());
-    }
-    h->metadata_count = h->keys.size();
-    h->metadata_keys = h->kp.data();
-    h->metadata_values = h->vp.data();
+    h->meta.assign(m);
+    h->metadata_count = h->meta.keys.size();
+    h->metadata_keys = h->meta.kp.data();
+    h->metadata_values = h->meta.vp.data();
 }
 
 template <class D>
@@ -183,6 +175,41 @@ struct e2b_sandbox_list {
     std::vector<std::unique_ptr<InfoHolder>> items;
     std::string next;
 };
+
+namespace e2b::capi {
+
+e2b::core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts) {
+    e2b_sandbox_opts o = copy_opts(opts, kSandboxOptsSize, "e2b_sandbox_opts");
+    e2b::core::SandboxCreateOptions co;
+    if (o.template_id) {
+        if (!*o.template_id) invalid("template_id must not be empty");
+        co.template_id = o.template_id;
+    }
+    if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
+    if (o.profile) {
+        const core::Profile* p = core::find_profile(o.profile);
+        if (!p)
+            invalid(std::string("unknown profile \"") + o.profile + "\" (known: " +
+                    core::profile_names() + ")");
+        co.cpu_count = p->cpu_count;
+        co.memory_mb = p->memory_mb;
+        co.timeout_ms = p->timeout_ms;
+    }
+    if (o.cpu_count < 0 || o.cpu_count > 64) invalid("cpu_count must be 1..64 (0 = default)");
+    if (o.memory_mb < 0 || (o.memory_mb > 0 && o.memory_mb < 32))
+        invalid("memory_mb must be at least 32 (0 = default)");
+    if (o.cpu_count) co.cpu_count = o.cpu_count;
+    if (o.memory_mb) co.memory_mb = o.memory_mb;
+    if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
+    if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
+    if (o.envs) co.envs = parse_pairs(o.envs, "envs");
+    co.secure = !(o.flags & E2B_SANDBOX_F_INSECURE);
+    co.allow_internet = !(o.flags & E2B_SANDBOX_F_NO_INTERNET);
+    co.auto_pause = (o.flags & E2B_SANDBOX_F_AUTO_PAUSE) != 0;
+    return co;
+}
+
+}  // namespace e2b::capi
 
 extern "C" {
 
@@ -413,25 +440,10 @@ int e2b_sandbox_list_page(e2b_sandbox_list** out, e2b_client* client, const e2b_
     });
 }
 
-size_t e2b_sandbox_list_count(const e2b_sandbox_list* list) {
-    if (!list) {
-        set_getter_error("list");
-        return 0;
-    }
-    set_ok();
-    return list->items.size();
-}
+size_t e2b_sandbox_list_count(const e2b_sandbox_list* list) { return e2b::capi::list_count(list); }
 
 const e2b_sandbox_info* e2b_sandbox_list_at(const e2b_sandbox_list* list, size_t i) {
-    if (!list || i >= list->items.size()) {
-        try {
-            set_error(E2B_EINVAL, 0, list ? "index out of range" : "list must not be NULL");
-        } catch (...) {
-        }
-        return nullptr;
-    }
-    set_ok();
-    return list->items[i].get();
+    return e2b::capi::list_at(list, i);
 }
 
 const char* e2b_sandbox_list_next_token(const e2b_sandbox_list* list) {
@@ -469,37 +481,6 @@ int e2b_sandbox_get_host(e2b_buf* out, const e2b_sandbox* sandbox, uint16_t port
 
 // The plumbing declared in capi_internal.hpp for the other capi_*.cpp files.
 namespace e2b::capi {
-core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts) {
-    e2b_sandbox_opts o = copy_opts(opts, kSandboxOptsSize, "e2b_sandbox_opts");
-    core::SandboxCreateOptions co;
-    if (o.template_id) {
-        if (!*o.template_id) invalid("template_id must not be empty");
-        co.template_id = o.template_id;
-    }
-    if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
-    if (o.profile) {
-        const core::Profile* p = core::find_profile(o.profile);
-        if (!p)
-            invalid(std::string("unknown profile \"") + o.profile + "\" (known: " +
-                    core::profile_names() + ")");
-        co.cpu_count = p->cpu_count;
-        co.memory_mb = p->memory_mb;
-        co.timeout_ms = p->timeout_ms;
-    }
-    if (o.cpu_count < 0 || o.cpu_count > 64) invalid("cpu_count must be 1..64 (0 = default)");
-    if (o.memory_mb < 0 || (o.memory_mb > 0 && o.memory_mb < 32))
-        invalid("memory_mb must be at least 32 (0 = default)");
-    if (o.cpu_count) co.cpu_count = o.cpu_count;
-    if (o.memory_mb) co.memory_mb = o.memory_mb;
-    if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
-    if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
-    if (o.envs) co.envs = parse_pairs(o.envs, "envs");
-    co.secure = !(o.flags & E2B_SANDBOX_F_INSECURE);
-    co.allow_internet = !(o.flags & E2B_SANDBOX_F_NO_INTERNET);
-    co.auto_pause = (o.flags & E2B_SANDBOX_F_AUTO_PAUSE) != 0;
-    return co;
-}
-
 int run_guarded(const std::function<int()>& f) noexcept { return ::guard(f); }
 void set_ok() noexcept { ::set_ok(); }
 void set_error(int code, const char* msg) noexcept {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 #include "protocol/errors.hpp"
 #include "protocol/rest.hpp"
 #include "transport/transport.hpp"
+#include "transport/websocket.hpp"
 
 namespace e2b::core {
 
@@ -70,6 +72,15 @@ struct ListPage {
     std::string next_token;  // empty on the last page
 };
 
+// GET /v2/sandboxes/{id}/logs query.
+struct LogsQuery {
+    int64_t cursor_ms = -1;      // <0: none
+    int32_t limit = 0;           // 0: server default (1000)
+    bool backward = false;       // direction
+    std::string level;           // "" | debug | info | warn | error
+    std::string search;
+};
+
 class Sandbox;
 class Telemetry;
 
@@ -80,11 +91,16 @@ public:
     const ClientConfig& config() const { return cfg_; }
     transport::Transport& transport() { return *tr_; }
     Telemetry& telemetry() { return *tel_; }
+    // The WebSocket engine, created (and hooked into the service thread) on first use.
+    std::shared_ptr<transport::WebSockets> websockets();
 
     std::unique_ptr<Sandbox> create(const SandboxCreateOptions& o);
     std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
     proto::SandboxDetail get_info(const std::string& id);
     ListPage list(const ListOptions& o);
+    // start/end: unix seconds, <0 = unset.
+    std::vector<proto::SandboxMetric> metrics(const std::string& id, int64_t start_s, int64_t end_s);
+    std::vector<proto::SandboxLogEntry> logs(const std::string& id, const LogsQuery& q);
 
     // Control-plane request; throws on transport failures, returns any HTTP response.
     transport::Response api(const std::string& method, const std::string& path,
@@ -108,6 +124,8 @@ private:
     ClientConfig cfg_;
     std::unique_ptr<Telemetry> tel_;  // declared before tr_: the transport's hook outlives calls
     std::unique_ptr<transport::Transport> tr_;
+    std::mutex ws_mu_;
+    std::shared_ptr<transport::WebSockets> ws_;
 };
 
 class Sandbox {
@@ -125,6 +143,10 @@ public:
     bool pause();       // false when already paused
     bool is_running();
     std::string host(uint16_t port) const;
+    // Any port of the sandbox (src/core/ports.cpp): the base URL (the sandbox URL when set, else
+    // https://<port>-<id>.<domain>) and the routing/auth headers it needs.
+    std::string port_url(uint16_t port) const;
+    transport::Headers port_headers(uint16_t port) const;
 
     // Heartbeat: CLOCK_MONOTONIC ns of the last process output seen in this sandbox (stall
     // detection); starts at construction.
