@@ -141,6 +141,10 @@ std::string operation_name(const transport::Request& r, const std::string& api_u
         if (sid) *sandbox_id = *sid;
     }
     path = path.substr(0, path.find('?'));
+    if (sid) {  // traffic to a user port (ports, code interpreter): one label, not one per path
+        const std::string* port = transport::find_header(r.headers, "E2b-Sandbox-Port");
+        if (port && *port != "49983") return "port." + m;
+    }
     std::vector<std::string_view> seg;
     for (size_t i = 0; i < path.size();) {
         size_t j = path.find('/', i);
