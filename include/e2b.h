@@ -873,6 +873,7 @@ typedef struct e2b_pool_opts {
 } e2b_pool_opts;
 #define E2B_POOL_OPTS_VERSION 1
 #define E2B_POOL_OPTS_INIT {E2B_POOL_OPTS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0}
+/* Fills *opts with defaults for `version`. E2B_EVERSION for 0 or an unknown version. */
 E2B_API int e2b_pool_opts_init(e2b_pool_opts *opts, uint32_t version);
 typedef struct e2b_pool e2b_pool;
 /* Creates a pool and starts filling it (returns at once; min_idle sandboxes are created in the
@@ -985,6 +986,7 @@ typedef struct e2b_stall_opts {
 } e2b_stall_opts;
 #define E2B_STALL_OPTS_VERSION 1
 #define E2B_STALL_OPTS_INIT {E2B_STALL_OPTS_VERSION, 0, 0, NULL, NULL}
+/* Fills *opts with defaults for `version`. E2B_EVERSION for 0 or an unknown version. */
 E2B_API int e2b_stall_opts_init(e2b_stall_opts *opts, uint32_t version);
 typedef struct e2b_stall_watch e2b_stall_watch;
 /* Starts watching; *out owned by the caller, freed (e2b_stall_watch_free) before the exec or
