@@ -38,16 +38,22 @@ pub const E2B_ETEMPLATE: c_int = -15;
 pub const E2B_ENETWORK: c_int = -16;
 pub const E2B_EPROTOCOL: c_int = -17;
 pub const E2B_ENOMEM: c_int = -18;
+pub const E2B_EPOOL_EXHAUSTED: c_int = -19;
 
 // ---- Flags and versions ----
 pub const E2B_CLIENT_F_NO_ENV: u32 = 0x1;
-pub const E2B_CLIENT_OPTS_VERSION: u32 = 2;
+pub const E2B_CLIENT_OPTS_VERSION: u32 = 3;
+pub const E2B_LOG_DEBUG: i32 = 1;
+pub const E2B_LOG_INFO: i32 = 2;
+pub const E2B_LOG_WARN: i32 = 3;
+pub const E2B_LOG_ERROR: i32 = 4;
+pub const E2B_LOG_NONE: i32 = 5;
 pub const E2B_DELIVERY_SERVICE_THREAD: u32 = 0;
 pub const E2B_DELIVERY_QUEUED: u32 = 1;
 pub const E2B_SANDBOX_F_INSECURE: u32 = 0x1;
 pub const E2B_SANDBOX_F_NO_INTERNET: u32 = 0x2;
 pub const E2B_SANDBOX_F_AUTO_PAUSE: u32 = 0x4;
-pub const E2B_SANDBOX_OPTS_VERSION: u32 = 1;
+pub const E2B_SANDBOX_OPTS_VERSION: u32 = 2;
 pub const E2B_LIST_RUNNING: u32 = 0x1;
 pub const E2B_LIST_PAUSED: u32 = 0x2;
 pub const E2B_LIST_OPTS_VERSION: u32 = 1;
@@ -90,7 +96,9 @@ opaque!(
     e2b_code_exec,
     e2b_code_context_list,
     e2b_session,
-    e2b_artifact_list
+    e2b_artifact_list,
+    e2b_pool,
+    e2b_stall_watch
 );
 
 // ---- Structs (field order and types exactly as in e2b.h) ----
@@ -129,7 +137,14 @@ pub struct e2b_client_opts {
     pub max_attempts: u32,
     pub flags: u32,
     pub delivery: u32,
+    // since version 3
+    pub log_cb: Option<e2b_log_cb>,
+    pub log_payload: *mut c_void,
+    pub log_level: i32,
+    pub log_file: *const c_char,
 }
+
+pub type e2b_log_cb = unsafe extern "C" fn(level: i32, line: *const c_char, len: usize, payload: *mut c_void);
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +155,10 @@ pub struct e2b_sandbox_opts {
     pub metadata: *const *const c_char,
     pub envs: *const *const c_char,
     pub flags: u32,
+    // since version 2
+    pub profile: *const c_char,
+    pub cpu_count: i32,
+    pub memory_mb: i32,
 }
 
 #[repr(C)]
@@ -486,6 +505,79 @@ pub struct e2b_workspace_opts {
     pub payload: *mut c_void,
 }
 
+// ---- Production layer B: profiles, pool, cost, logs, stall detection, metrics ----
+pub const E2B_POOL_F_NO_HEALTH_CHECK: u32 = 0x1;
+pub const E2B_POOL_OPTS_VERSION: u32 = 1;
+pub const E2B_POOL_RELEASE_F_DISCARD: u32 = 0x1;
+pub const E2B_STALL_F_KILL: u32 = 0x1;
+pub const E2B_STALL_OPTS_VERSION: u32 = 1;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct e2b_profile {
+    pub version: u32,
+    pub cpu_count: i32,
+    pub memory_mb: i32,
+    pub timeout_ms: i64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_pool_opts {
+    pub version: u32,
+    pub name: *const c_char,
+    pub sandbox: *const e2b_sandbox_opts,
+    pub min_idle: u32,
+    pub max_size: u32,
+    pub idle_timeout_ms: i64,
+    pub max_reuse: u32,
+    pub acquire_timeout_ms: i64,
+    pub flags: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct e2b_pool_stats {
+    pub version: u32,
+    pub idle: u32,
+    pub active: u32,
+    pub creating: u32,
+    pub created: u64,
+    pub reused: u64,
+    pub replaced: u64,
+    pub evicted: u64,
+    pub exhausted: u64,
+    pub create_errors: u64,
+    pub acquisitions: u64,
+    pub wait_p50_ms: f64,
+    pub wait_p95_ms: f64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct e2b_cost_totals {
+    pub version: u32,
+    pub sandboxes: u32,
+    pub running_seconds: f64,
+    pub paused_seconds: f64,
+    pub vcpu_seconds: f64,
+    pub gib_seconds: f64,
+    pub cost_usd: f64,
+}
+
+pub type e2b_stall_cb = unsafe extern "C" fn(sandbox_id: *const c_char, pid: u32, idle_ms: i64, killed: i32, payload: *mut c_void);
+pub type e2b_measure_fn = unsafe extern "C" fn(payload: *mut c_void) -> c_int;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct e2b_stall_opts {
+    pub version: u32,
+    pub idle_ms: i64,
+    pub flags: u32,
+    pub on_stall: Option<e2b_stall_cb>,
+    pub payload: *mut c_void,
+}
+
 pub type e2b_read_data_cb = unsafe extern "C" fn(data: *const c_void, len: usize, payload: *mut c_void) -> c_int;
 pub type e2b_write_read_cb = unsafe extern "C" fn(buf: *mut c_void, cap: usize, payload: *mut c_void) -> i64;
 pub type e2b_fs_event_cb = unsafe extern "C" fn(event: *const e2b_fs_event, payload: *mut c_void);
@@ -677,6 +769,26 @@ functions! {
     fn e2b_artifact_list_free(list: *mut e2b_artifact_list);
     fn e2b_workspace_opts_init(opts: *mut e2b_workspace_opts, version: u32) -> c_int;
     fn e2b_workspace_push(sandbox: *mut e2b_sandbox, local_path: *const c_char, remote_dir: *const c_char, opts: *const e2b_workspace_opts, entries_out: *mut u32) -> c_int;
+    fn e2b_profile_get(out: *mut e2b_profile, name: *const c_char) -> c_int;
+    fn e2b_pool_opts_init(opts: *mut e2b_pool_opts, version: u32) -> c_int;
+    fn e2b_pool_new(out: *mut *mut e2b_pool, client: *mut e2b_client, opts: *const e2b_pool_opts) -> c_int;
+    fn e2b_pool_acquire(out: *mut *mut e2b_sandbox, pool: *mut e2b_pool, timeout_ms: i64) -> c_int;
+    fn e2b_pool_release(pool: *mut e2b_pool, sandbox: *mut e2b_sandbox, flags: u32) -> c_int;
+    fn e2b_pool_maintain(pool: *mut e2b_pool) -> c_int;
+    fn e2b_pool_get_stats(pool: *mut e2b_pool, out: *mut e2b_pool_stats) -> c_int;
+    fn e2b_pool_free(pool: *mut e2b_pool) -> c_int;
+    fn e2b_cost_get_totals(client: *mut e2b_client, out: *mut e2b_cost_totals) -> c_int;
+    fn e2b_cost_set_prices(client: *mut e2b_client, json: *const c_char) -> c_int;
+    fn e2b_cost_export_json(out: *mut e2b_buf, client: *mut e2b_client) -> c_int;
+    fn e2b_log_emit(client: *mut e2b_client, level: i32, event: *const c_char, sandbox_id: *const c_char, message: *const c_char) -> c_int;
+    fn e2b_measure(client: *mut e2b_client, event: *const c_char, sandbox_id: *const c_char, f: Option<e2b_measure_fn>, payload: *mut c_void) -> c_int;
+    fn e2b_stall_opts_init(opts: *mut e2b_stall_opts, version: u32) -> c_int;
+    fn e2b_stall_watch_exec(out: *mut *mut e2b_stall_watch, exec: *mut e2b_exec, opts: *const e2b_stall_opts) -> c_int;
+    fn e2b_stall_watch_sandbox(out: *mut *mut e2b_stall_watch, sandbox: *mut e2b_sandbox, opts: *const e2b_stall_opts) -> c_int;
+    fn e2b_stall_watch_free(watch: *mut e2b_stall_watch);
+    fn e2b_metrics_render(out: *mut e2b_buf, client: *mut e2b_client) -> c_int;
+    fn e2b_metrics_serve(client: *mut e2b_client, port: u16, bound_port: *mut u16) -> c_int;
+    fn e2b_metrics_serve_stop(client: *mut e2b_client) -> c_int;
     fn e2b_workspace_pull(sandbox: *mut e2b_sandbox, remote_path: *const c_char, local_dir: *const c_char, opts: *const e2b_workspace_opts, entries_out: *mut u32) -> c_int;
 }
 

@@ -74,6 +74,14 @@ int main(void) {
     S(e2b_artifact); F(e2b_artifact, version); F(e2b_artifact, reserved); F(e2b_artifact, rel_path); F(e2b_artifact, remote_path); F(e2b_artifact, local_path); F(e2b_artifact, size); F(e2b_artifact, mime_type);
     S(e2b_workspace_opts); F(e2b_workspace_opts, version); F(e2b_workspace_opts, flags); F(e2b_workspace_opts, user); F(e2b_workspace_opts, timeout_ms); F(e2b_workspace_opts, on_progress); F(e2b_workspace_opts, payload);
     C(E2B_PORT_REQUEST_OPTS_VERSION); C(E2B_WS_TEXT); C(E2B_WS_BINARY); C(E2B_WS_OPTS_VERSION); C(E2B_WS_CALLBACKS_VERSION); C(E2B_CODE_OPTS_VERSION); C(E2B_CODE_CALLBACKS_VERSION); C(E2B_CODE_STDOUT); C(E2B_CODE_STDERR); C(E2B_SESSION_ACTIVE); C(E2B_SESSION_PAUSED); C(E2B_SESSION_ENDED); C(E2B_SESSION_OPTS_VERSION); C(E2B_ARTIFACTS_F_DELETE); C(E2B_ARTIFACTS_F_ALLOW_EMPTY); C(E2B_ARTIFACTS_OPTS_VERSION); C(E2B_WORKSPACE_F_TAR); C(E2B_WORKSPACE_F_REPLACE); C(E2B_WORKSPACE_OPTS_VERSION);
+    S(e2b_profile); F(e2b_profile, version); F(e2b_profile, cpu_count); F(e2b_profile, memory_mb); F(e2b_profile, timeout_ms);
+    S(e2b_pool_opts); F(e2b_pool_opts, version); F(e2b_pool_opts, name); F(e2b_pool_opts, sandbox); F(e2b_pool_opts, min_idle); F(e2b_pool_opts, max_size); F(e2b_pool_opts, idle_timeout_ms); F(e2b_pool_opts, max_reuse); F(e2b_pool_opts, acquire_timeout_ms); F(e2b_pool_opts, flags);
+    S(e2b_pool_stats); F(e2b_pool_stats, version); F(e2b_pool_stats, idle); F(e2b_pool_stats, active); F(e2b_pool_stats, creating); F(e2b_pool_stats, created); F(e2b_pool_stats, reused); F(e2b_pool_stats, replaced); F(e2b_pool_stats, evicted); F(e2b_pool_stats, exhausted); F(e2b_pool_stats, create_errors); F(e2b_pool_stats, acquisitions); F(e2b_pool_stats, wait_p50_ms); F(e2b_pool_stats, wait_p95_ms);
+    S(e2b_cost_totals); F(e2b_cost_totals, version); F(e2b_cost_totals, sandboxes); F(e2b_cost_totals, running_seconds); F(e2b_cost_totals, paused_seconds); F(e2b_cost_totals, vcpu_seconds); F(e2b_cost_totals, gib_seconds); F(e2b_cost_totals, cost_usd);
+    S(e2b_stall_opts); F(e2b_stall_opts, version); F(e2b_stall_opts, idle_ms); F(e2b_stall_opts, flags); F(e2b_stall_opts, on_stall); F(e2b_stall_opts, payload);
+    C(E2B_EPOOL_EXHAUSTED); C(E2B_LOG_DEBUG); C(E2B_LOG_INFO); C(E2B_LOG_WARN); C(E2B_LOG_ERROR); C(E2B_LOG_NONE); C(E2B_POOL_F_NO_HEALTH_CHECK); C(E2B_POOL_OPTS_VERSION); C(E2B_POOL_RELEASE_F_DISCARD); C(E2B_STALL_F_KILL); C(E2B_STALL_OPTS_VERSION);
+    F(e2b_client_opts, log_cb); F(e2b_client_opts, log_payload); F(e2b_client_opts, log_level); F(e2b_client_opts, log_file);
+    F(e2b_sandbox_opts, profile); F(e2b_sandbox_opts, cpu_count); F(e2b_sandbox_opts, memory_mb);
     C(E2B_LOGS_F_BACKWARD); C(E2B_LOGS_OPTS_VERSION);
     C(E2B_ABI_VERSION);
     C(E2B_OK); C(E2B_ERROR); C(E2B_EINVAL); C(E2B_EVERSION); C(E2B_ENOTFOUND); C(E2B_ETIMEOUT);

@@ -60,8 +60,10 @@ fn rust_layout() -> BTreeMap<String, i64> {
     s!(e2b_error { code, http_status, message });
     s!(e2b_buf { ptr, size, reserved });
     s!(e2b_client_opts { version, api_key, domain, api_url, sandbox_url, request_timeout_ms,
-                         proxy, user_agent, max_attempts, flags, delivery });
-    s!(e2b_sandbox_opts { version, template_id, timeout_ms, metadata, envs, flags });
+                         proxy, user_agent, max_attempts, flags, delivery, log_cb, log_payload,
+                         log_level, log_file });
+    s!(e2b_sandbox_opts { version, template_id, timeout_ms, metadata, envs, flags, profile, cpu_count,
+                          memory_mb });
     s!(e2b_sandbox_info { version, sandbox_id, template_id, alias, state, envd_version,
                           started_at_ms, end_at_ms, cpu_count, memory_mb, disk_size_mb,
                           metadata_count, metadata_keys, metadata_values });
@@ -94,6 +96,11 @@ fn rust_layout() -> BTreeMap<String, i64> {
     s!(e2b_artifacts_opts { version, flags, user, timeout_ms, on_progress, payload });
     s!(e2b_artifact { version, reserved, rel_path, remote_path, local_path, size, mime_type });
     s!(e2b_workspace_opts { version, flags, user, timeout_ms, on_progress, payload });
+    s!(e2b_profile { version, cpu_count, memory_mb, timeout_ms });
+    s!(e2b_pool_opts { version, name, sandbox, min_idle, max_size, idle_timeout_ms, max_reuse, acquire_timeout_ms, flags });
+    s!(e2b_pool_stats { version, idle, active, creating, created, reused, replaced, evicted, exhausted, create_errors, acquisitions, wait_p50_ms, wait_p95_ms });
+    s!(e2b_cost_totals { version, sandboxes, running_seconds, paused_seconds, vcpu_seconds, gib_seconds, cost_usd });
+    s!(e2b_stall_opts { version, idle_ms, flags, on_stall, payload });
     macro_rules! c {
         ($($n:ident),*) => { $( m.insert(format!("const {}", stringify!($n)), $n as i64); )* };
     }
@@ -108,6 +115,7 @@ fn rust_layout() -> BTreeMap<String, i64> {
        E2B_FILE_TYPE_FILE, E2B_FILE_TYPE_DIR, E2B_FILE_TYPE_SYMLINK, E2B_WATCH_F_RECURSIVE,
        E2B_FS_EVENT_CREATE, E2B_FS_EVENT_WRITE, E2B_FS_EVENT_REMOVE, E2B_FS_EVENT_RENAME,
        E2B_FS_EVENT_CHMOD, E2B_LOGS_F_BACKWARD, E2B_LOGS_OPTS_VERSION);
+    c!(E2B_EPOOL_EXHAUSTED, E2B_LOG_DEBUG, E2B_LOG_INFO, E2B_LOG_WARN, E2B_LOG_ERROR, E2B_LOG_NONE, E2B_POOL_F_NO_HEALTH_CHECK, E2B_POOL_OPTS_VERSION, E2B_POOL_RELEASE_F_DISCARD, E2B_STALL_F_KILL, E2B_STALL_OPTS_VERSION);
     c!(E2B_PORT_REQUEST_OPTS_VERSION, E2B_WS_TEXT, E2B_WS_BINARY, E2B_WS_OPTS_VERSION, E2B_WS_CALLBACKS_VERSION, E2B_CODE_OPTS_VERSION, E2B_CODE_CALLBACKS_VERSION, E2B_CODE_STDOUT, E2B_CODE_STDERR, E2B_SESSION_ACTIVE, E2B_SESSION_PAUSED, E2B_SESSION_ENDED, E2B_SESSION_OPTS_VERSION, E2B_ARTIFACTS_F_DELETE, E2B_ARTIFACTS_F_ALLOW_EMPTY, E2B_ARTIFACTS_OPTS_VERSION, E2B_WORKSPACE_F_TAR, E2B_WORKSPACE_F_REPLACE, E2B_WORKSPACE_OPTS_VERSION);
     m
 }
@@ -130,7 +138,8 @@ fn structs_and_constants_match_the_header() {
     assert!(bad.is_empty(), "layout mismatches:\n{}", bad.join("\n"));
 }
 
-const BOUND_SECTIONS: &[&str] = &["(section: ports)", "(section: code interpreter)", "(section: production A)"];
+const BOUND_SECTIONS: &[&str] = &["(section: ports)", "(section: code interpreter)", "(section: production A)",
+    "(section: production B)"];
 
 /// Every struct and integer constant of the header's bound part (the part before the first
 /// "(section: ...)" marker, and the sections in BOUND_SECTIONS) must be mirrored. Those of other

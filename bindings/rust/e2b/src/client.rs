@@ -17,6 +17,57 @@ pub enum Delivery {
     Queued,
 }
 
+/// Level of a structured log line ([`ClientBuilder::on_log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+    /// As a minimum level: nothing is emitted.
+    Off,
+}
+
+impl LogLevel {
+    pub(crate) fn raw(self) -> i32 {
+        match self {
+            LogLevel::Debug => sys::E2B_LOG_DEBUG,
+            LogLevel::Info => sys::E2B_LOG_INFO,
+            LogLevel::Warn => sys::E2B_LOG_WARN,
+            LogLevel::Error => sys::E2B_LOG_ERROR,
+            LogLevel::Off => sys::E2B_LOG_NONE,
+        }
+    }
+    fn from_raw(v: i32) -> LogLevel {
+        match v {
+            sys::E2B_LOG_DEBUG => LogLevel::Debug,
+            sys::E2B_LOG_INFO => LogLevel::Info,
+            sys::E2B_LOG_WARN => LogLevel::Warn,
+            _ => LogLevel::Error,
+        }
+    }
+}
+
+/// The structured log callback, shared by the builder's clones.
+#[derive(Clone)]
+struct LogSink(Arc<dyn Fn(LogLevel, &str) + Send + Sync>);
+
+impl std::fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogSink")
+    }
+}
+
+unsafe extern "C" fn log_tramp(level: i32, line: *const std::ffi::c_char, len: usize, payload: *mut std::ffi::c_void) {
+    let _scope = crate::CallbackScope::enter();
+    // SAFETY: the sink lives until e2b_client_free has returned (ClientInner's Drop).
+    let sink = &*(payload as *const LogSink);
+    let bytes: &[u8] = if len == 0 { &[] } else { std::slice::from_raw_parts(line as *const u8, len) };
+    let text = String::from_utf8_lossy(bytes);
+    // A panicking logger must not unwind into C; the line is lost.
+    let _ = crate::catch(|| (sink.0)(LogLevel::from_raw(level), &text));
+}
+
 /// Builds a [`Client`]. Unset fields take defaults, read from the `E2B_*` environment variables
 /// as the official SDKs do unless [`ClientBuilder::no_env`] is set.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +82,9 @@ pub struct ClientBuilder {
     max_attempts: u32,
     no_env: bool,
     delivery: Delivery,
+    log: Option<LogSink>,
+    log_level: Option<LogLevel>,
+    log_file: Option<std::path::PathBuf>,
 }
 
 impl ClientBuilder {
@@ -78,6 +132,24 @@ impl ClientBuilder {
         self.delivery = v;
         self
     }
+    /// Structured logs: one JSON object per event (each HTTP operation, sandbox lifecycle, pool,
+    /// stall, [`Client::log_emit`] and [`Client::measure`]). `f` runs on whichever thread
+    /// completed the operation, possibly concurrently; it must be quick and must not call
+    /// blocking libe2b functions.
+    pub fn on_log<F: Fn(LogLevel, &str) + Send + Sync + 'static>(mut self, f: F) -> Self {
+        self.log = Some(LogSink(Arc::new(f)));
+        self
+    }
+    /// Minimum level logged (default Info).
+    pub fn log_level(mut self, v: LogLevel) -> Self {
+        self.log_level = Some(v);
+        self
+    }
+    /// Appends the log lines to this file.
+    pub fn log_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.log_file = Some(path.into());
+        self
+    }
 
     pub fn build(self) -> Result<Client> {
         let api = api()?;
@@ -87,6 +159,8 @@ impl ClientBuilder {
         let sandbox_url = opt_cstring(&self.sandbox_url, "sandbox_url")?;
         let proxy = opt_cstring(&self.proxy, "proxy")?;
         let ua = opt_cstring(&self.user_agent, "user_agent")?;
+        let log_file = self.log_file.as_deref().map(|p| crate::path_cstring(p, "log_file")).transpose()?;
+        let log: *mut LogSink = self.log.clone().map_or(std::ptr::null_mut(), |l| Box::into_raw(Box::new(l)));
         let opts = sys::e2b_client_opts {
             version: sys::E2B_CLIENT_OPTS_VERSION,
             api_key: opt_ptr(&key),
@@ -102,11 +176,23 @@ impl ClientBuilder {
                 Delivery::ServiceThread => sys::E2B_DELIVERY_SERVICE_THREAD,
                 Delivery::Queued => sys::E2B_DELIVERY_QUEUED,
             },
+            log_cb: (!log.is_null()).then_some(log_tramp as sys::e2b_log_cb),
+            log_payload: log as *mut std::ffi::c_void,
+            log_level: self.log_level.map_or(0, LogLevel::raw),
+            log_file: opt_ptr(&log_file),
         };
         let mut raw = std::ptr::null_mut();
         // SAFETY: opts and its strings outlive the call (they are copied by libe2b).
-        check(api, unsafe { (api.e2b_client_new)(&mut raw, &opts) })?;
-        Ok(Client { inner: Arc::new(ClientInner { api, raw, delivery: self.delivery }) })
+        let rc = unsafe { (api.e2b_client_new)(&mut raw, &opts) };
+        if rc < 0 {
+            let e = crate::Error::last(api, rc);
+            if !log.is_null() {
+                // SAFETY: no client, so nothing calls the sink.
+                drop(unsafe { Box::from_raw(log) });
+            }
+            return Err(e);
+        }
+        Ok(Client { inner: Arc::new(ClientInner { api, raw, delivery: self.delivery, log }) })
     }
 }
 
@@ -114,26 +200,37 @@ pub(crate) struct ClientInner {
     pub(crate) api: &'static sys::Api,
     pub(crate) raw: *mut sys::e2b_client,
     delivery: Delivery,
+    /// The log callback's payload (null without one), freed after the client.
+    log: *mut LogSink,
 }
 
-struct SendPtr(*mut sys::e2b_client);
+struct SendPtr(*mut sys::e2b_client, *mut LogSink);
 // SAFETY: only moved to a thread that frees it; see ClientInner's Drop.
 unsafe impl Send for SendPtr {}
 
+impl SendPtr {
+    unsafe fn free(self, free: unsafe extern "C" fn(*mut sys::e2b_client)) {
+        free(self.0);
+        // No log line is emitted once e2b_client_free returned.
+        if !self.1.is_null() {
+            drop(Box::from_raw(self.1));
+        }
+    }
+}
+
 impl Drop for ClientInner {
     fn drop(&mut self) {
-        let (free, raw) = (self.api.e2b_client_free, self.raw);
+        let (free, p) = (self.api.e2b_client_free, SendPtr(self.raw, self.log));
         if crate::in_callback() {
             // The last reference went away inside a callback (a closure owned it): freeing joins
             // the service thread we are on, which libe2b forbids, so free it from another thread.
-            let p = SendPtr(raw);
             std::thread::spawn(move || {
                 let p = p;
-                unsafe { free(p.0) }
+                unsafe { p.free(free) }
             });
         } else {
-            // SAFETY: every sandbox holds an Arc of this, so all were freed before.
-            unsafe { free(raw) }
+            // SAFETY: every sandbox and pool holds an Arc of this, so all were freed before.
+            unsafe { p.free(free) }
         }
     }
 }
@@ -190,6 +287,7 @@ impl Client {
 /// `SandboxOptions` as libe2b takes them, with the strings they point to.
 pub(crate) struct RawSandboxOpts {
     _template: Option<std::ffi::CString>,
+    _profile: Option<std::ffi::CString>,
     _metadata: CStrList,
     _envs: CStrList,
     pub(crate) raw: sys::e2b_sandbox_opts,
@@ -198,6 +296,10 @@ pub(crate) struct RawSandboxOpts {
 impl RawSandboxOpts {
     pub(crate) fn new(opts: &SandboxOptions) -> Result<RawSandboxOpts> {
         let template = opt_cstring(&opts.template, "template")?;
+        let profile = opt_cstring(&opts.profile, "profile")?;
+        let int = |v: u32, what: &str| {
+            i32::try_from(v).map_err(|_| crate::Error::invalid(format!("{what} {v} is out of range")))
+        };
         let metadata = CStrList::pairs(&opts.metadata, "metadata")?;
         let envs = CStrList::pairs(&opts.envs, "envs")?;
         let mut flags = 0;
@@ -220,8 +322,11 @@ impl RawSandboxOpts {
             metadata: metadata.as_ptr(),
             envs: envs.as_ptr(),
             flags,
+            profile: opt_ptr(&profile),
+            cpu_count: int(opts.cpu_count, "cpu_count")?,
+            memory_mb: int(opts.memory_mb, "memory_mb")?,
         };
-        Ok(RawSandboxOpts { _template: template, _metadata: metadata, _envs: envs, raw })
+        Ok(RawSandboxOpts { _template: template, _profile: profile, _metadata: metadata, _envs: envs, raw })
     }
 }
 
@@ -240,6 +345,12 @@ pub struct SandboxOptions {
     pub allow_internet_access: bool,
     /// Pause instead of kill at the end of the lifetime.
     pub auto_pause: bool,
+    /// A resource profile: "light", "medium", "heavy", "ml" (see [`crate::Profile`]).
+    pub profile: Option<String>,
+    /// vCPUs (1..=64); 0 = the profile's, else the template's.
+    pub cpu_count: u32,
+    /// MiB (>= 32); 0 = the profile's, else the template's.
+    pub memory_mb: u32,
 }
 
 impl Default for SandboxOptions {
@@ -252,6 +363,9 @@ impl Default for SandboxOptions {
             secure: true,
             allow_internet_access: true,
             auto_pause: false,
+            profile: None,
+            cpu_count: 0,
+            memory_mb: 0,
         }
     }
 }
@@ -260,6 +374,8 @@ pub(crate) struct SandboxInner {
     pub(crate) raw: *mut sys::e2b_sandbox,
     /// Non-null when the sandbox handle is borrowed from a session (freed with it).
     pub(crate) session: *mut sys::e2b_session,
+    /// Set when the handle belongs to a pool (given back instead of freed).
+    pub(crate) pool: Option<crate::production::Lease>,
     pub(crate) client: Client,
     id: String,
     envd_version: String,
@@ -270,7 +386,9 @@ impl Drop for SandboxInner {
         // SAFETY: command, PTY, watch, WebSocket and code-run handles hold an Arc of this, so they
         // were freed first. A session's sandbox handle belongs to the session.
         unsafe {
-            if self.session.is_null() {
+            if let Some(lease) = &self.pool {
+                lease.release(self.raw)
+            } else if self.session.is_null() {
                 (self.client.inner.api.e2b_sandbox_free)(self.raw)
             } else {
                 (self.client.inner.api.e2b_session_free)(self.session)
@@ -303,11 +421,17 @@ impl Sandbox {
         // SAFETY: borrowed strings valid while the handle lives; copied.
         let (id, envd_version) =
             unsafe { (cstr_lossy((api.e2b_sandbox_id)(raw)), cstr_lossy((api.e2b_sandbox_envd_version)(raw))) };
-        Sandbox { inner: Arc::new(SandboxInner { raw, session, client: client.clone(), id, envd_version }) }
+        Sandbox { inner: Arc::new(SandboxInner { raw, session, pool: None, client: client.clone(), id, envd_version }) }
     }
 
     pub(crate) fn api(&self) -> &'static sys::Api {
         self.inner.client.inner.api
+    }
+
+    pub(crate) fn wrap_pooled(client: &Client, raw: *mut sys::e2b_sandbox, lease: crate::production::Lease) -> Sandbox {
+        let mut s = Sandbox::wrap(client, raw, std::ptr::null_mut());
+        Arc::get_mut(&mut s.inner).expect("new sandbox").pool = Some(lease);
+        s
     }
 
     /// Creates a sandbox (POST /sandboxes). Blocking.

@@ -326,7 +326,7 @@ fn gone_is_false(r: Result<c_int>) -> Result<bool> {
 /// Dropping it disconnects (never kills) and frees the callbacks once libe2b guarantees none
 /// runs any more.
 pub struct CommandHandle {
-    raw: *mut sys::e2b_exec,
+    pub(crate) raw: *mut sys::e2b_exec,
     state: *const ExecState,
     sandbox: Sandbox,
     pid: u32,
@@ -380,6 +380,10 @@ impl CommandHandle {
 
     fn api(&self) -> &'static sys::Api {
         self.sandbox.api()
+    }
+
+    pub(crate) fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     fn resume_panic(&self) {

@@ -48,6 +48,8 @@ pub enum ErrorKind {
     Protocol,
     /// E2B_ENOMEM.
     OutOfMemory,
+    /// E2B_EPOOL_EXHAUSTED: every pooled sandbox is in use.
+    PoolExhausted,
     /// libe2b could not be loaded or has another ABI version (no libe2b code).
     Load,
     /// A reader or writer given to a streamed transfer failed (code E2B_EUSER); the
@@ -78,6 +80,7 @@ impl ErrorKind {
             sys::E2B_ENETWORK => ErrorKind::Network,
             sys::E2B_EPROTOCOL => ErrorKind::Protocol,
             sys::E2B_ENOMEM => ErrorKind::OutOfMemory,
+            sys::E2B_EPOOL_EXHAUSTED => ErrorKind::PoolExhausted,
             _ => ErrorKind::Unknown,
         }
     }

@@ -28,10 +28,11 @@ mod error;
 mod files;
 mod monitoring;
 mod ports;
+mod production;
 mod session;
 
 pub use client::{
-    Client, ClientBuilder, Delivery, ListOptions, Sandbox, SandboxInfo, SandboxOptions,
+    Client, ClientBuilder, Delivery, LogLevel, ListOptions, Sandbox, SandboxInfo, SandboxOptions,
     SandboxPaginator, SandboxState,
 };
 pub use commands::{
@@ -45,6 +46,9 @@ pub use code::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use monitoring::{LogsOptions, SandboxLogEntry, SandboxMetric};
+pub use production::{
+    CostTotals, Pool, PoolOptions, PoolStats, PooledSandbox, Profile, StallEvent, StallOptions, StallWatch,
+};
 pub use ports::{Message, PortRequest, PortResponse, WebSocket, WsHandlers, WsOptions};
 pub use session::{Session, SessionOptions, SessionState};
 pub use files::{EntryInfo, FileType, Files, FilesystemEvent, FilesystemEventType, WatchHandle};
