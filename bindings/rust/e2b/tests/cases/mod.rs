@@ -5,6 +5,7 @@ pub mod code;
 pub mod control;
 pub mod ports;
 pub mod production;
+pub mod production_b;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
