@@ -48,9 +48,11 @@ impl LogLevel {
     }
 }
 
+type LogFn = dyn Fn(LogLevel, &str) + Send + Sync;
+
 /// The structured log callback, shared by the builder's clones.
 #[derive(Clone)]
-struct LogSink(Arc<dyn Fn(LogLevel, &str) + Send + Sync>);
+struct LogSink(Arc<LogFn>);
 
 impl std::fmt::Debug for LogSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -567,7 +569,7 @@ impl Sandbox {
         Sandbox::get_info_by_id(&self.inner.client, &self.inner.id)
     }
 
-    /// "<port>-<id>.<domain>", as the SDKs' getHost.
+    /// `"<port>-<id>.<domain>"`, as the SDKs' getHost.
     pub fn get_host(&self, port: u16) -> Result<String> {
         let api = self.api();
         let mut buf = sys::e2b_buf::default();

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::ops::{ControlFlow, Deref};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use e2b_sys as sys;
@@ -72,9 +72,6 @@ struct ExecState {
     stderr: Mutex<Option<DataFn>>,
     exit: Mutex<Option<ExitFn>>,
     panic: Mutex<Option<Box<dyn Any + Send>>>,
-    /// Set when the on_exit trampoline has finished (see CommandHandle's Drop).
-    ended: Mutex<bool>,
-    ended_cv: Condvar,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,8 +132,6 @@ unsafe extern "C" fn on_exit_tramp(code: i32, err: *const sys::e2b_error, payloa
     })) {
         st.stash(p);
     }
-    *lock(&st.ended) = true;
-    st.ended_cv.notify_all();
 }
 
 /// Options of a command. `Default` = the sandbox user's home, no extra env, 60 s limit.
@@ -355,8 +350,6 @@ impl CommandHandle {
             stderr: Mutex::new(h.stderr),
             exit: Mutex::new(h.exit),
             panic: Mutex::new(None),
-            ended: Mutex::new(false),
-            ended_cv: Condvar::new(),
         }));
         // on_exit is always registered: it releases the closures as soon as the stream ends.
         let cbs = sys::e2b_exec_callbacks {
@@ -448,22 +441,6 @@ impl CommandHandle {
 
 impl Drop for CommandHandle {
     fn drop(&mut self) {
-        // libe2b 0.1 workaround: a process stream still in flight when its handle is freed
-        // touches its sandbox when it completes (Exec::deliver), so a sandbox or client freed
-        // right after this handle would be used after free. Disconnect and let the stream end
-        // (its on_exit trampoline has run) before freeing; in a callback or with queued
-        // delivery that wait is impossible, then only e2b_exec_wait bounds it.
-        let st = unsafe { &*self.state };
-        if !crate::in_callback() && !*lock(&st.ended) {
-            let api = self.api();
-            unsafe { (api.e2b_exec_disconnect)(self.raw) };
-            if self.sandbox.client().delivery() == crate::Delivery::ServiceThread {
-                let g = lock(&st.ended);
-                let _ = st.ended_cv.wait_timeout_while(g, Duration::from_secs(30), |e| !*e);
-            } else {
-                unsafe { (api.e2b_exec_wait)(self.raw, std::ptr::null_mut()) };
-            }
-        }
         // SAFETY: after e2b_exec_free returns no callback of this handle runs (or, from inside
         // one, none after it; the trampoline holds its own count then), so the payload's count
         // can go.

@@ -169,23 +169,40 @@ pub fn stall_watches(s: &Server) {
     assert_eq!(count(&drops), 1, "closure freed with the watch");
     drop(h);
 
-    // A chatty command is not stalled; a sandbox watch sees the silence after it ends.
+    // A chatty command is not stalled (generous idle: CI machines are busy); then it goes quiet.
     events.lock().unwrap().clear();
+    let h = sbx
+        .commands()
+        .start("for i in $(seq 10); do echo $i; sleep 0.1; done; sleep 30", &CommandOptions::default(), Handlers::new())
+        .unwrap();
     let e3 = events.clone();
-    let w = sbx
-        .watch_stall(&StallOptions { idle: Duration::from_millis(400), kill: false }, move |ev| e3.lock().unwrap().push(ev))
+    let w = h
+        .watch_stall(&StallOptions { idle: Duration::from_millis(800), kill: false }, move |ev| e3.lock().unwrap().push(ev))
         .unwrap();
-    sbx.commands()
-        .run("for i in $(seq 1 8); do echo $i; sleep 0.1; done", &CommandOptions::default())
-        .unwrap();
-    assert!(events.lock().unwrap().is_empty(), "{:?}", events.lock().unwrap());
-    let h = sbx.commands().start("sleep 30", &CommandOptions::default(), Handlers::new()).unwrap();
+    std::thread::sleep(Duration::from_millis(900));
+    assert!(events.lock().unwrap().is_empty(), "output every 100 ms: {:?}", events.lock().unwrap());
     assert!(wait_until(Duration::from_secs(5), || !events.lock().unwrap().is_empty()));
-    let ev = events.lock().unwrap()[0].clone();
-    assert_eq!((ev.pid, ev.killed), (None, false));
+    assert!(!events.lock().unwrap()[0].killed);
     drop(w);
     h.kill().unwrap();
     drop(h);
+
+    // A sandbox watch: fires on silence, re-armed by any command's output.
+    events.lock().unwrap().clear();
+    let e4 = events.clone();
+    let w = sbx
+        .watch_stall(&StallOptions { idle: Duration::from_millis(200), kill: false }, move |ev| e4.lock().unwrap().push(ev))
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(3), || events.lock().unwrap().len() == 1));
+    assert_eq!(events.lock().unwrap()[0].pid, None);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(events.lock().unwrap().len(), 1, "once per silence");
+    sbx.commands().run("echo beat", &CommandOptions::default()).unwrap();
+    assert!(wait_until(Duration::from_secs(3), || events.lock().unwrap().len() == 2));
+    drop(w);
+    let n = events.lock().unwrap().len();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(events.lock().unwrap().len(), n, "no call after the watch is dropped");
 
     let e = sbx.watch_stall(&StallOptions { idle: Duration::ZERO, kill: false }, |_| {}).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);

@@ -112,7 +112,9 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 /// A minimal sequential runner (harness = false): one server for all cases, SIGTERM at the end,
 /// and the plain "N passed, N failed" closing line.
-pub fn run_cases(cases: &[(&str, fn(&Server))]) {
+pub type Case<'a> = (&'a str, fn(&Server));
+
+pub fn run_cases(cases: &[Case]) {
     if unsafe_geteuid() != 0 {
         println!("e2b integration tests need root (e2b-local); skipped");
         println!("0 passed, 0 failed, {} skipped", cases.len());
