@@ -26,6 +26,9 @@ impl Server {
             // Before any thread of this process could read the environment.
             std::env::set_var("LIBE2B_PATH", repo().join("build/libe2b.so.0"));
         }
+        // A sanitizer run of this suite preloads libasan (and libstdc++); the server, curl and
+        // the other children must not inherit that.
+        std::env::remove_var("LD_PRELOAD");
         let bin = std::env::var_os("E2B_LOCAL_BIN").map(PathBuf::from).unwrap_or_else(|| repo().join("build/e2b-local"));
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
         // Not under /tmp-style shared paths the sandboxes see; /var/tmp as the C harness.
