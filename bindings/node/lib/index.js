@@ -10,107 +10,9 @@ const { mapError, AbortError, CommandExitError, InvalidArgumentError } = errors;
 
 const FLAG_INSECURE = 0x1, FLAG_NO_INTERNET = 0x2, FLAG_AUTO_PAUSE = 0x4;
 
-// ---- helpers -------------------------------------------------------------------------------
-
-function abortError(signal) {
-  const r = signal && signal.reason;
-  return r instanceof Error && r.name !== 'AbortError' ? r : new AbortError();
-}
-
-// Awaits a native promise, mapping errors. An abort rejects at once with AbortError and runs
-// onAbort (which cancels streams); a blocking C call without a cancel hook finishes in the
-// background and its result is dropped.
-async function call(promise, signal, onAbort) {
-  if (!signal) {
-    try { return await promise; } catch (e) { throw mapError(e); }
-  }
-  if (signal.aborted) {
-    if (onAbort) onAbort();
-    promise.catch(() => {});
-    throw abortError(signal);
-  }
-  let off;
-  const aborted = new Promise((_, reject) => {
-    off = () => signal.removeEventListener('abort', listener);
-    const listener = () => { if (onAbort) onAbort(); reject(abortError(signal)); };
-    signal.addEventListener('abort', listener, { once: true });
-  });
-  promise.catch(() => {});
-  try {
-    return await Promise.race([promise, aborted]);
-  } catch (e) {
-    throw mapError(e);
-  } finally {
-    off();
-  }
-}
-
-function kvList(obj, what) {
-  if (obj == null) return undefined;
-  return Object.entries(obj).map(([k, v]) => {
-    if (!k || k.includes('=') && what === 'envs') throw new InvalidArgumentError(`bad ${what} key "${k}"`);
-    return `${k}=${v}`;
-  });
-}
-
-// SDK semantics: timeoutMs 0 = no limit (libe2b: 0 = its default, < 0 = none).
-const procTimeout = (ms) => (ms === 0 ? -1 : ms);
-
-function toBuffer(data) {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (Buffer.isBuffer(data)) return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return null;
-}
-
-// A small async queue: push() from callbacks, consumed with for-await.
-class AsyncQueue {
-  constructor(onReturn) { this.items = []; this.waiters = []; this.done = false; this.error = null; this.onReturn = onReturn; }
-  push(v) {
-    if (this.done) return;
-    const w = this.waiters.shift();
-    if (w) w.resolve({ value: v, done: false }); else this.items.push(v);
-  }
-  end(err) {
-    if (this.done) return;
-    this.done = true;
-    this.error = err || null;
-    for (const w of this.waiters.splice(0)) err ? w.reject(err) : w.resolve({ value: undefined, done: true });
-  }
-  next() {
-    if (this.items.length) return Promise.resolve({ value: this.items.shift(), done: false });
-    if (this.done) return this.error ? Promise.reject(this.error) : Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-  return() {
-    if (this.onReturn) this.onReturn();
-    this.items = [];
-    this.end();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-  [Symbol.asyncIterator]() { return this; }
-}
-
-// ---- connection / clients --------------------------------------------------------------------
-
-// One native client (one libe2b service thread) per distinct connection config, shared by the
-// sandboxes that use it. Unset fields fall back to the E2B_* environment inside libe2b.
-const clients = new Map();
-function clientFor(opts = {}) {
-  const cfg = {
-    apiKey: opts.apiKey, domain: opts.domain, apiUrl: opts.apiUrl, sandboxUrl: opts.sandboxUrl,
-    requestTimeoutMs: opts.requestTimeoutMs, proxy: opts.proxy,
-  };
-  const key = JSON.stringify(cfg);
-  let c = clients.get(key);
-  if (!c) {
-    const { Client } = native();
-    try { c = new Client(cfg); } catch (e) { throw mapError(e); }
-    clients.set(key, c);
-  }
-  return c;
-}
+const { abortError, call, kvList, procTimeout, toBuffer, AsyncQueue, clientFor } = require('./common');
+const { Ports, PortResponse, SandboxWebSocket } = require('./ports');
+const { Artifacts, Workspace, toUnixS, metric, logsOpts, logEntry } = require('./production');
 
 function sandboxInfo(i) {
   return {
@@ -282,30 +184,22 @@ class Commands {
     return l.map((p) => ({ pid: p.pid, tag: p.tag, cmd: p.cmd, args: p.args }));
   }
 
-  // By-pid operations use a handle we hold, else attach briefly (the C API acts on handles).
-  async _withPid(pid, fn) {
-    const h = this._handles.get(pid);
-    if (h) return fn(h._native);
-    const s = this._sbx._native();
-    const n = await call(s.execConnect(pid, null));
-    try { return await fn(n); } finally { n.disconnect(); }
+  // By pid, without attaching (e2b_process_*): works for processes started elsewhere too.
+  _pidOp(op, pid, a, b, signal) {
+    return call(native().processOp(this._sbx._native(), op, pid, a, b), signal);
   }
 
   async kill(pid, opts = {}) {
     try {
-      await call(this._withPid(pid, (n) => n.kill()), opts.signal);
+      await this._pidOp('kill', pid, undefined, undefined, opts.signal);
       return true;
     } catch (e) {
       if (e.e2bCode === -4) return false;
       throw e;
     }
   }
-  async sendStdin(pid, data, opts = {}) {
-    return call(this._withPid(pid, (n) => n.sendStdin(toBuffer(data))), opts.signal);
-  }
-  async closeStdin(pid, opts = {}) {
-    return call(this._withPid(pid, (n) => n.closeStdin()), opts.signal);
-  }
+  async sendStdin(pid, data, opts = {}) { await this._pidOp('stdin', pid, toBuffer(data), undefined, opts.signal); }
+  async closeStdin(pid, opts = {}) { await this._pidOp('closeStdin', pid, undefined, undefined, opts.signal); }
 }
 
 class Pty extends Commands {
@@ -318,12 +212,8 @@ class Pty extends Commands {
     const s = this._sbx._native();
     return this._stream((fn) => s.execConnect(pid, fn), { onData: opts.onData }, opts.signal);
   }
-  async sendInput(pid, data, opts = {}) {
-    return call(this._withPid(pid, (n) => n.ptyInput(toBuffer(data))), opts.signal);
-  }
-  async resize(pid, size, opts = {}) {
-    return call(this._withPid(pid, (n) => n.ptyResize(size.cols, size.rows)), opts.signal);
-  }
+  async sendInput(pid, data, opts = {}) { await this._pidOp('ptyInput', pid, toBuffer(data), undefined, opts.signal); }
+  async resize(pid, size, opts = {}) { await this._pidOp('resize', pid, size.cols, size.rows, opts.signal); }
 }
 
 // ---- files ---------------------------------------------------------------------------------------
@@ -560,17 +450,24 @@ class Sandbox {
     this.commands = new Commands(this);
     this.pty = new Pty(this);
     this.files = new Filesystem(this);
+    this.ports = new Ports(this);
+    this.artifacts = new Artifacts(this);
+    this.workspace = new Workspace(this);
   }
   _native() { return this._n; }
+
+  static _createArgs(template, opts) {
+    return {
+      template: template || opts.template || this.defaultTemplate, timeoutMs: opts.timeoutMs,
+      metadata: kvList(opts.metadata, 'metadata'), envs: kvList(opts.envs, 'envs'), flags: createFlags(opts),
+    };
+  }
 
   static async create(template, opts) {
     if (typeof template === 'object' && template !== null) { opts = template; template = undefined; }
     opts = opts || {};
     const client = clientFor(opts);
-    const n = await call(client.createSandbox({
-      template: template || opts.template, timeoutMs: opts.timeoutMs, metadata: kvList(opts.metadata, 'metadata'),
-      envs: kvList(opts.envs, 'envs'), flags: createFlags(opts),
-    }), opts.signal);
+    const n = await call(client.createSandbox(this._createArgs(template, opts)), opts.signal);
     return new this(n, opts);
   }
 
@@ -592,15 +489,16 @@ class Sandbox {
 
   static list(opts = {}) { return new SandboxPaginator(opts); }
 
-  // The C API kills through a sandbox handle; a static kill by id connects first (which resumes
-  // a paused sandbox before killing it). Unknown ids give false, as in the SDK.
+  // By id, without connecting (e2b_sandbox_*_id): a paused sandbox is not resumed first.
+  // Unknown ids give false, as in the SDK.
   static async kill(sandboxId, opts = {}) {
-    let s;
-    try { s = await this.connect(sandboxId, opts); } catch (e) {
+    try {
+      await call(native().sandboxById(clientFor(opts), 'kill', sandboxId), opts.signal);
+      return true;
+    } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;
       throw e;
     }
-    return s.kill(opts);
   }
   async kill(opts = {}) {
     try {
@@ -613,9 +511,29 @@ class Sandbox {
   }
 
   static async setTimeout(sandboxId, timeoutMs, opts = {}) {
-    const s = await this.connect(sandboxId, opts);
-    return s.setTimeout(timeoutMs, opts);
+    await call(native().sandboxById(clientFor(opts), 'setTimeout', sandboxId, timeoutMs), opts.signal);
   }
+  // Pauses by id: true if it paused, false if it already was paused.
+  static async pause(sandboxId, opts = {}) {
+    return (await call(native().sandboxById(clientFor(opts), 'pause', sandboxId), opts.signal)) === 1;
+  }
+  static async betaPause(sandboxId, opts = {}) { return this.pause(sandboxId, opts); }
+
+  // Resource samples, oldest first: [{timestamp, cpuCount, cpuUsedPct, memUsed, memTotal, diskUsed, diskTotal}].
+  static async getMetrics(sandboxId, opts = {}) {
+    const l = await call(native().getMetrics(clientFor(opts), sandboxId, toUnixS(opts.start), toUnixS(opts.end)), opts.signal);
+    return l.map(metric);
+  }
+  async getMetrics(opts = {}) { return Sandbox.getMetrics(this.sandboxId, { ...this._opts, ...opts }); }
+
+  // The platform's log of the sandbox (created, paused, resumed...; not its commands' output):
+  // [{timestamp, level, message, fields}]. opts: start (Date | unix ms), limit (<= 1000),
+  // direction ('forward' | 'backward'), level (minimum), search (substring).
+  static async getLogs(sandboxId, opts = {}) {
+    const l = await call(native().getLogs(clientFor(opts), sandboxId, logsOpts(opts)), opts.signal);
+    return l.map(logEntry);
+  }
+  async getLogs(opts = {}) { return Sandbox.getLogs(this.sandboxId, { ...this._opts, ...opts }); }
   async setTimeout(timeoutMs, opts = {}) { await call(this._n.setTimeout(timeoutMs), opts.signal); }
 
   async isRunning(opts = {}) { return call(this._n.isRunning(), opts.signal); }
@@ -634,10 +552,56 @@ class Sandbox {
   }
 }
 
+Sandbox.defaultTemplate = undefined;  // libe2b's default ("base")
+
+const SESSION_STATES = { 1: 'active', 2: 'paused', 3: 'ended' };
+
+// A sandbox kept between requests and addressed by its id (persist session.sessionId, resume it
+// later from any process). With idlePauseMs it pauses by itself after that long without touch().
+class Session {
+  constructor(r, opts, SandboxClass) {
+    this.sessionId = r.id;
+    this._n = r.session;
+    this.sandbox = new SandboxClass(r.sandbox, opts);
+  }
+
+  // start({...Sandbox.create options, idlePauseMs, sandboxClass})
+  static async start(opts = {}) {
+    const S = opts.sandboxClass || Sandbox;
+    const r = await call(native().sessionStart(clientFor(opts), S._createArgs(undefined, opts), { idlePauseMs: opts.idlePauseMs }), opts.signal);
+    return new this(r, opts, S);
+  }
+  // Resumes a paused session (or attaches to a running one). An ended one is SandboxNotFoundError.
+  static async resume(sessionId, opts = {}) {
+    const r = await call(native().sessionResume(clientFor(opts), sessionId, { idlePauseMs: opts.idlePauseMs, timeoutMs: opts.timeoutMs }), opts.signal);
+    return new this(r, opts, opts.sandboxClass || Sandbox);
+  }
+  // 'active' | 'paused' | 'ended' (unknown ids are 'ended').
+  static async getState(sessionId, opts = {}) {
+    return SESSION_STATES[await call(native().sessionState(clientFor(opts), sessionId), opts.signal)];
+  }
+
+  // Restarts the idle period.
+  async touch(opts = {}) { await call(this._n.touch(), opts.signal); }
+  // true if it paused, false if it already was. Resume with Session.resume(sessionId).
+  async pause(opts = {}) { return (await call(this._n.pause(), opts.signal)) === 1; }
+  // Kills its sandbox: true, or false when it was already gone.
+  async end(opts = {}) {
+    try {
+      await call(this._n.end(), opts.signal);
+      return true;
+    } catch (e) {
+      if (e instanceof errors.SandboxNotFoundError) return false;
+      throw e;
+    }
+  }
+}
+
 function version() { return native().version(); }
 
 module.exports = {
   Sandbox, SandboxPaginator, CommandHandle, Commands, Pty, Filesystem, WatchHandle,
+  Ports, PortResponse, SandboxWebSocket, Artifacts, Workspace, Session,
   FileType, FilesystemEventType, version, libraryPath,
   ...errors,
 };

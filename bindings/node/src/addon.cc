@@ -12,271 +12,9 @@
 //   - e2b_files_read_stream / e2b_files_write_stream call back on the service thread whatever the
 //     delivery mode; those go through a napi_threadsafe_function per transfer, released when the
 //     transfer ends.
-#include <dlfcn.h>
-#include <napi.h>
-#include <uv.h>
+#include "common.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "e2b.h"
-
-namespace {
-
-// ---- the dlopen'ed library ----------------------------------------------------------------
-
-#define E2B_FUNCS(X)                                                                               \
-    X(e2b_abi_version) X(e2b_version) X(e2b_error_last) X(e2b_status_str) X(e2b_buf_dispose)     \
-    X(e2b_client_opts_init) X(e2b_client_new) X(e2b_client_free) X(e2b_client_dispatch)          \
-    X(e2b_client_wake_fd) X(e2b_sandbox_opts_init) X(e2b_sandbox_create) X(e2b_sandbox_connect)  \
-    X(e2b_sandbox_free) X(e2b_sandbox_id) X(e2b_sandbox_envd_version) X(e2b_sandbox_kill)        \
-    X(e2b_sandbox_set_timeout) X(e2b_sandbox_pause) X(e2b_sandbox_is_running)                    \
-    X(e2b_sandbox_get_info) X(e2b_sandbox_info_free) X(e2b_list_opts_init)                       \
-    X(e2b_sandbox_list_page) X(e2b_sandbox_list_count) X(e2b_sandbox_list_at)                    \
-    X(e2b_sandbox_list_next_token) X(e2b_sandbox_list_free) X(e2b_sandbox_get_host)              \
-    X(e2b_exec_opts_init) X(e2b_exec_start) X(e2b_exec_connect) X(e2b_exec_pid) X(e2b_exec_wait) \
-    X(e2b_exec_kill) X(e2b_exec_send_stdin) X(e2b_exec_close_stdin) X(e2b_exec_disconnect)       \
-    X(e2b_exec_free) X(e2b_exec_run) X(e2b_exec_output_dispose) X(e2b_exec_list)                 \
-    X(e2b_process_list_count) X(e2b_process_list_at) X(e2b_process_list_free) X(e2b_pty_create) \
-    X(e2b_pty_send_input) X(e2b_pty_resize) X(e2b_files_opts_init) X(e2b_files_read)             \
-    X(e2b_files_read_stream) X(e2b_files_write) X(e2b_files_write_stream)                        \
-    X(e2b_files_write_many) X(e2b_files_list) X(e2b_entry_list_count) X(e2b_entry_list_at)       \
-    X(e2b_entry_list_free) X(e2b_files_stat) X(e2b_entry_info_free) X(e2b_files_exists)          \
-    X(e2b_files_make_dir) X(e2b_files_rename) X(e2b_files_remove) X(e2b_files_watch)             \
-    X(e2b_watch_stop) X(e2b_watch_free) X(e2b_files_upload_url) X(e2b_files_download_url)
-
-struct Lib {
-#define E2B_DECL(n) decltype(&::n) n = nullptr;
-    E2B_FUNCS(E2B_DECL)
-#undef E2B_DECL
-    void* dl = nullptr;
-    std::string path;
-};
-Lib L;
-
-// ---- errors -------------------------------------------------------------------------------
-
-struct Err {
-    int code = E2B_ERROR;
-    int http = 0;
-    std::string msg;
-    // Copies the calling thread's last error (call right after the failing call, same thread).
-    static Err last(int rc) {
-        Err e;
-        const e2b_error* le = L.e2b_error_last();
-        e.code = le && le->code ? le->code : rc;
-        e.http = le ? le->http_status : 0;
-        e.msg = le && le->message && *le->message ? le->message : L.e2b_status_str(rc);
-        return e;
-    }
-};
-
-// A plain Error carrying the E2B code; lib/errors.js turns it into the SDK's class.
-Napi::Value make_error(Napi::Env env, int code, int http, const std::string& msg) {
-    Napi::Error e = Napi::Error::New(env, msg);
-    e.Set("e2bCode", Napi::Number::New(env, code));
-    e.Set("httpStatus", Napi::Number::New(env, http));
-    return e.Value();
-}
-Napi::Value make_error(Napi::Env env, const Err& e) { return make_error(env, e.code, e.http, e.msg); }
-
-void throw_error(Napi::Env env, const Err& e) {
-    Napi::Error err = Napi::Error::New(env, e.msg);
-    err.Set("e2bCode", Napi::Number::New(env, e.code));
-    err.Set("httpStatus", Napi::Number::New(env, e.http));
-    err.ThrowAsJavaScriptException();
-}
-
-bool loaded(Napi::Env env) {
-    if (L.dl) return true;
-    Napi::Error::New(env, "libe2b is not loaded (call load() first)").ThrowAsJavaScriptException();
-    return false;
-}
-
-// ---- option helpers (JS objects -> C structs with owned strings) --------------------------
-
-std::optional<std::string> opt_str(const Napi::Object& o, const char* k) {
-    Napi::Value v = o.Get(k);
-    if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-    return std::nullopt;
-}
-int64_t opt_i64(const Napi::Object& o, const char* k, int64_t def) {
-    Napi::Value v = o.Get(k);
-    return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : def;
-}
-uint32_t opt_u32(const Napi::Object& o, const char* k, uint32_t def) {
-    Napi::Value v = o.Get(k);
-    return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : def;
-}
-Napi::Object obj_or_empty(Napi::Env env, const Napi::Value& v) {
-    return v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(env);
-}
-
-// A NULL-terminated "k=v" list owning its strings.
-struct StrList {
-    std::vector<std::string> s;
-    std::vector<const char*> p;
-    bool present = false;
-    void from(const Napi::Value& v) {
-        if (!v.IsArray()) return;
-        present = true;
-        Napi::Array a = v.As<Napi::Array>();
-        for (uint32_t i = 0; i < a.Length(); ++i) s.push_back(a.Get(i).ToString().Utf8Value());
-    }
-    const char* const* get() {
-        if (!present) return nullptr;
-        p.clear();
-        for (auto& x : s) p.push_back(x.c_str());
-        p.push_back(nullptr);
-        return p.data();
-    }
-};
-
-const char* cstr(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
-// Keeps a JS value (a Buffer) alive while a worker reads its bytes; released on the JS thread.
-struct Pin {
-    Napi::Reference<Napi::Value> ref;
-    const char* data = nullptr;
-    size_t len = 0;
-    void set(const Napi::Value& v) {
-        if (v.IsBuffer()) {
-            auto b = v.As<Napi::Buffer<char>>();
-            data = b.Data();
-            len = b.Length();
-        } else if (v.IsTypedArray()) {
-            auto t = v.As<Napi::TypedArray>();
-            data = static_cast<const char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
-            len = t.ByteLength();
-        }
-        ref = Napi::Reference<Napi::Value>::New(v, 1);
-    }
-};
-
-// ---- async work ---------------------------------------------------------------------------
-
-// Runs `run` on the thread pool; `done` builds the resolution on the JS thread. A negative rc
-// rejects with the E2B error captured on the worker thread.
-class Task : public Napi::AsyncWorker {
-public:
-    using Run = std::function<int()>;
-    using Done = std::function<Napi::Value(Napi::Env, int)>;
-    static Napi::Promise start(Napi::Env env, Run run, Done done) {
-        auto* t = new Task(env, std::move(run), std::move(done));
-        Napi::Promise p = t->d_.Promise();
-        t->Queue();
-        return p;
-    }
-
-private:
-    Task(Napi::Env env, Run run, Done done)
-        : Napi::AsyncWorker(env, "e2b"), d_(Napi::Promise::Deferred::New(env)), run_(std::move(run)),
-          done_(std::move(done)) {}
-    void Execute() override {
-        rc_ = run_();
-        if (rc_ < 0) err_ = Err::last(rc_);
-    }
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (rc_ < 0) return d_.Reject(make_error(env, err_));
-        Napi::Value v = done_ ? done_(env, rc_) : env.Undefined();
-        if (env.IsExceptionPending()) return d_.Reject(env.GetAndClearPendingException().Value());
-        d_.Resolve(v);
-    }
-    Napi::Promise::Deferred d_;
-    Run run_;
-    Done done_;
-    int rc_ = 0;
-    Err err_;
-};
-
-// ---- client --------------------------------------------------------------------------------
-
-struct ClientState;
-// Handles whose last reference drops while we are inside e2b_client_dispatch (e.g. a GC
-// finalizer) are parked here and released after it: e2b_client_free must not run from a
-// callback.
-thread_local int g_in_dispatch = 0;
-thread_local std::vector<std::shared_ptr<void>>* g_graveyard = nullptr;
-
-template <class T>
-void drop(std::shared_ptr<T>& p) {
-    if (g_in_dispatch > 0 && p) {
-        if (!g_graveyard) g_graveyard = new std::vector<std::shared_ptr<void>>();
-        g_graveyard->push_back(std::static_pointer_cast<void>(p));
-    }
-    p.reset();
-}
-
-struct ClientState {
-    napi_env env = nullptr;
-    e2b_client* h = nullptr;
-    uv_poll_t* poll = nullptr;
-    int streams = 0;  // open exec streams and watches: the poll is ref'd while > 0
-    std::unique_ptr<Napi::AsyncContext> actx;
-
-    ~ClientState() {
-        if (poll) {
-            uv_poll_stop(poll);
-            uv_close(reinterpret_cast<uv_handle_t*>(poll),
-                     [](uv_handle_t* hd) { delete reinterpret_cast<uv_poll_t*>(hd); });
-        }
-        actx.reset();
-        if (h) L.e2b_client_free(h);
-    }
-    void stream_opened() {
-        if (streams++ == 0 && poll) uv_ref(reinterpret_cast<uv_handle_t*>(poll));
-    }
-    void stream_closed() {
-        if (--streams == 0 && poll) uv_unref(reinterpret_cast<uv_handle_t*>(poll));
-    }
-    void dispatch() {
-        Napi::Env e(env);
-        Napi::HandleScope hs(e);
-        // A callback scope: promises resolved by the callbacks run their reactions afterwards.
-        Napi::CallbackScope cs(e, *actx);
-        ++g_in_dispatch;
-        L.e2b_client_dispatch(h, 0);
-        --g_in_dispatch;
-        if (g_in_dispatch == 0 && g_graveyard) {
-            auto dead = std::move(*g_graveyard);
-            g_graveyard->clear();
-            dead.clear();  // may free handles (and clients): now outside any callback
-        }
-    }
-};
-
-// Calls a JS stream handler from a libe2b callback (JS thread, inside dispatch). An exception
-// thrown by it is reported as uncaught instead of being lost.
-Napi::Value call_handler(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
-    if (fn.IsEmpty()) return Napi::Value();
-    Napi::Env env = fn.Env();
-    Napi::Value r = fn.Call(args);
-    if (env.IsExceptionPending()) {
-        Napi::Error e = env.GetAndClearPendingException();
-        napi_fatal_exception(env, e.Value());
-        return Napi::Value();
-    }
-    return r;
-}
-
-// ---- sandbox / exec / watch state ------------------------------------------------------------
-
-struct SandboxState {
-    std::shared_ptr<ClientState> client;
-    e2b_sandbox* h = nullptr;
-    ~SandboxState() {
-        if (h) L.e2b_sandbox_free(h);
-    }
-};
+namespace e2bnode {
 
 struct ExecState {
     std::shared_ptr<SandboxState> sbx;
@@ -554,25 +292,6 @@ Client::Client(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Client>(info) 
     st_ = std::move(st);
 }
 
-struct SandboxOpts {
-    std::optional<std::string> tmpl;
-    StrList metadata, envs;
-    e2b_sandbox_opts o;
-    explicit SandboxOpts(Napi::Object js) {
-        L.e2b_sandbox_opts_init(&o, E2B_SANDBOX_OPTS_VERSION);
-        tmpl = opt_str(js, "template");
-        metadata.from(js.Get("metadata"));
-        envs.from(js.Get("envs"));
-        o.timeout_ms = opt_i64(js, "timeoutMs", 0);
-        o.flags = opt_u32(js, "flags", 0);
-    }
-    const e2b_sandbox_opts* get() {
-        o.template_id = cstr(tmpl);
-        o.metadata = metadata.get();
-        o.envs = envs.get();
-        return &o;
-    }
-};
 
 Napi::Value Client::CreateSandbox(const Napi::CallbackInfo& info) {
     auto so = std::make_shared<SandboxOpts>(obj_or_empty(info.Env(), info[0]));
@@ -1226,6 +945,10 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), L.e2b_version());
 }
 
+std::shared_ptr<ClientState> client_of(const Napi::Value& v) { return Client::Unwrap(v.As<Napi::Object>())->st_; }
+std::shared_ptr<SandboxState> sandbox_of(const Napi::Value& v) { return Sandbox::Unwrap(v.As<Napi::Object>())->st_; }
+Napi::Object wrap_sandbox(Napi::Env env, std::shared_ptr<SandboxState> st) { return Sandbox::wrap(env, std::move(st)); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Function client = Client::Init(env);
     g_sandbox_ctor = new Napi::FunctionReference(Napi::Persistent(Sandbox::Init(env)));
@@ -1241,9 +964,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("version", Napi::Function::New(env, Version));
     exports.Set("abiVersion", Napi::Number::New(env, E2B_ABI_VERSION));
     exports.Set("Client", client);
+    init_ports(env, exports);
+    init_code(env, exports);
+    init_production(env, exports);
     return exports;
 }
 
-}  // namespace
+}  // namespace e2bnode
 
-NODE_API_MODULE(e2b_node, Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return e2bnode::Init(env, exports); }
+NODE_API_MODULE(e2b_node, InitModule)
