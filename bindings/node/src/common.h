@@ -170,6 +170,8 @@ struct Pin {
             auto t = v.As<Napi::TypedArray>();
             data = static_cast<const char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
             len = t.ByteLength();
+        } else {
+            return;  // not bytes (e.g. no body): nothing to keep; primitives cannot be referenced
         }
         ref = Napi::Reference<Napi::Value>::New(v, 1);
     }
