@@ -91,16 +91,42 @@ class AsyncQueue {
 // One native client (one libe2b service thread) per distinct connection config, shared by the
 // sandboxes that use it. Unset fields fall back to the E2B_* environment inside libe2b.
 const clients = new Map();
+const LOG_LEVELS = { debug: 1, info: 2, warn: 3, error: 4, none: 5 };
+const LEVEL_NAMES = ['', 'debug', 'info', 'warn', 'error'];
+const logFnIds = new WeakMap();
+let nextLogFnId = 1;
+
+// Structured logs (libe2b's log_cb): onLog(event) gets each event as an object
+// ({ts, level, event, sandbox_id, duration_ms, error, ...}); a line that is not JSON is passed as
+// {level, message}. Calls run on the JS thread, in the order libe2b emitted them.
+function logHandler(onLog) {
+  return (level, line) => {
+    let ev;
+    try { ev = JSON.parse(line); } catch { ev = { level: LEVEL_NAMES[level] || String(level), message: line }; }
+    onLog(ev);
+  };
+}
+
 function clientFor(opts = {}) {
   const cfg = {
     apiKey: opts.apiKey, domain: opts.domain, apiUrl: opts.apiUrl, sandboxUrl: opts.sandboxUrl,
-    requestTimeoutMs: opts.requestTimeoutMs, proxy: opts.proxy,
+    requestTimeoutMs: opts.requestTimeoutMs, proxy: opts.proxy, logFile: opts.logFile,
+    logLevel: typeof opts.logLevel === 'string' ? LOG_LEVELS[opts.logLevel] : opts.logLevel,
   };
-  const key = JSON.stringify(cfg);
+  if (typeof opts.logLevel === 'string' && cfg.logLevel === undefined) {
+    throw new InvalidArgumentError(`logLevel must be one of ${Object.keys(LOG_LEVELS).join(', ')}`);
+  }
+  let key = JSON.stringify(cfg);
+  if (typeof opts.onLog === 'function') {
+    // A client per distinct callback: its lines go to that callback only.
+    if (!logFnIds.has(opts.onLog)) logFnIds.set(opts.onLog, nextLogFnId++);
+    key += `#log${logFnIds.get(opts.onLog)}`;
+  }
   let c = clients.get(key);
   if (!c) {
     const { Client } = native();
-    try { c = new Client(cfg); } catch (e) { throw mapError(e); }
+    const args = typeof opts.onLog === 'function' ? { ...cfg, onLog: logHandler(opts.onLog) } : cfg;
+    try { c = new Client(args); } catch (e) { throw mapError(e); }
     clients.set(key, c);
   }
   return c;
@@ -124,4 +150,4 @@ async function transfer(t, signal) {
   }
 }
 
-module.exports = { abortError, call, kvList, procTimeout, toBuffer, AsyncQueue, clientFor, transfer };
+module.exports = { abortError, call, kvList, procTimeout, toBuffer, AsyncQueue, clientFor, transfer, LOG_LEVELS };

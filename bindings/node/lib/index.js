@@ -10,7 +10,7 @@ const { mapError, AbortError, CommandExitError, InvalidArgumentError } = errors;
 
 const FLAG_INSECURE = 0x1, FLAG_NO_INTERNET = 0x2, FLAG_AUTO_PAUSE = 0x4;
 
-const { abortError, call, kvList, procTimeout, toBuffer, AsyncQueue, clientFor } = require('./common');
+const { abortError, call, kvList, procTimeout, toBuffer, AsyncQueue, clientFor, LOG_LEVELS } = require('./common');
 const { Ports, PortResponse, SandboxWebSocket } = require('./ports');
 const { Artifacts, Workspace, toUnixS, metric, logsOpts, logEntry } = require('./production');
 
@@ -454,12 +454,16 @@ class Sandbox {
     this.artifacts = new Artifacts(this);
     this.workspace = new Workspace(this);
   }
-  _native() { return this._n; }
+  _native() {
+    if (this._released) throw new InvalidArgumentError('this sandbox was released to its pool');
+    return this._n;
+  }
 
   static _createArgs(template, opts) {
     return {
       template: template || opts.template || this.defaultTemplate, timeoutMs: opts.timeoutMs,
       metadata: kvList(opts.metadata, 'metadata'), envs: kvList(opts.envs, 'envs'), flags: createFlags(opts),
+      profile: opts.profile, cpuCount: opts.cpuCount, memoryMB: opts.memoryMB,
     };
   }
 
@@ -502,7 +506,7 @@ class Sandbox {
   }
   async kill(opts = {}) {
     try {
-      await call(this._n.kill(), opts.signal);
+      await call(this._native().kill(), opts.signal);
       return true;
     } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;
@@ -534,21 +538,21 @@ class Sandbox {
     return l.map(logEntry);
   }
   async getLogs(opts = {}) { return Sandbox.getLogs(this.sandboxId, { ...this._opts, ...opts }); }
-  async setTimeout(timeoutMs, opts = {}) { await call(this._n.setTimeout(timeoutMs), opts.signal); }
+  async setTimeout(timeoutMs, opts = {}) { await call(this._native().setTimeout(timeoutMs), opts.signal); }
 
-  async isRunning(opts = {}) { return call(this._n.isRunning(), opts.signal); }
+  async isRunning(opts = {}) { return call(this._native().isRunning(), opts.signal); }
   // true if it paused, false if it already was paused.
-  async pause(opts = {}) { return call(this._n.pause(), opts.signal); }
+  async pause(opts = {}) { return call(this._native().pause(), opts.signal); }
   async betaPause(opts = {}) { return this.pause(opts); }
 
   getHost(port) {
-    try { return this._n.getHost(port); } catch (e) { throw mapError(e); }
+    try { return this._native().getHost(port); } catch (e) { throw mapError(e); }
   }
   async uploadUrl(path, opts = {}) {
-    try { return this._n.fileUrl(true, path || '', opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
+    try { return this._native().fileUrl(true, path || '', opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
   }
   async downloadUrl(path, opts = {}) {
-    try { return this._n.fileUrl(false, path, opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
+    try { return this._native().fileUrl(false, path, opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
   }
 }
 
@@ -597,11 +601,108 @@ class Session {
   }
 }
 
+// A warm pool of sandboxes (libe2b's e2b_pool_*): minIdle created ahead of time, up to maxSize,
+// handed out by acquire() and given back by release(). Options: those of Sandbox.create (the
+// members' template, timeoutMs, metadata, profile...) and name, minIdle, maxSize, idleTimeoutMs,
+// maxReuse, acquireTimeoutMs, healthCheck (default true), sandboxClass.
+class SandboxPool {
+  constructor(opts = {}) {
+    this._class = opts.sandboxClass || Sandbox;
+    this._opts = opts;
+    this._out = new Set();
+    try {
+      this._n = native().poolNew(clientFor(opts), this._class._createArgs(undefined, opts), {
+        name: opts.name, minIdle: opts.minIdle, maxSize: opts.maxSize, idleTimeoutMs: opts.idleTimeoutMs,
+        maxReuse: opts.maxReuse, acquireTimeoutMs: opts.acquireTimeoutMs, noHealthCheck: opts.healthCheck === false,
+      });
+    } catch (e) { throw mapError(e); }
+  }
+
+  // A sandbox for exclusive use until release(): a warm one, else a new one while under maxSize,
+  // else waits up to timeoutMs (default: the pool's acquireTimeoutMs) for a release
+  // (PoolExhaustedError after that).
+  async acquire(opts = {}) {
+    const p = this._n.acquire(opts.timeoutMs === undefined ? -1 : opts.timeoutMs);
+    let n;
+    try {
+      n = await call(p, opts.signal);
+    } catch (e) {
+      p.then((late) => this._n.release(late, false), () => {});  // aborted: give it straight back
+      throw e;
+    }
+    const s = new this._class(n, this._opts);
+    this._out.add(s);
+    return s;
+  }
+
+  // Gives a sandbox back (discard: kill it instead of keeping it warm). Its open streams end
+  // (commands, watches, WebSockets and code runs are released); the object is unusable after.
+  release(sandbox, opts = {}) {
+    if (!this._out.has(sandbox)) throw new InvalidArgumentError('this sandbox was not acquired from this pool');
+    try { this._n.release(sandbox._n, !!opts.discard); } catch (e) { throw mapError(e); }
+    sandbox._released = true;
+    this._out.delete(sandbox);
+  }
+
+  // Housekeeping now: idle eviction, lifetime refresh, refill to minIdle.
+  maintain() { try { this._n.maintain(); } catch (e) { throw mapError(e); } }
+  // {idle, active, creating, created, reused, replaced, evicted, exhausted, createErrors,
+  //  acquisitions, waitP50Ms, waitP95Ms}
+  stats() { try { return this._n.stats(); } catch (e) { throw mapError(e); } }
+
+  // Releases what is still acquired, then kills every sandbox of the pool.
+  async close() {
+    for (const s of [...this._out]) this.release(s);
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      try { return await call(this._n.close()); } catch (e) {
+        // A call still running on a released sandbox holds it a moment longer.
+        if (e.e2bCode !== -11 || Date.now() > deadline) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+const withClient = (opts, fn) => { try { return fn(clientFor(opts)); } catch (e) { throw mapError(e); } };
+
+// Per-connection telemetry of libe2b (the client shared by sandboxes made with the same
+// connection options): Prometheus metrics, cost tracking, user log events.
+const telemetry = {
+  // Prometheus text exposition (0.0.4).
+  metrics: (opts = {}) => withClient(opts, (c) => native().metricsRender(c)),
+  // Serves GET /metrics on 127.0.0.1:port (0 = a free port); returns the port.
+  serveMetrics: (port = 0, opts = {}) => withClient(opts, (c) => native().metricsServe(c, port)),
+  stopServingMetrics: (opts = {}) => withClient(opts, (c) => native().metricsServeStop(c)),
+  // {sandboxes, runningSeconds, pausedSeconds, vcpuSeconds, gibSeconds, costUsd}
+  costTotals: (opts = {}) => withClient(opts, (c) => native().costTotals(c)),
+  // {prices, totals, sandboxes: [...]} (libe2b's JSON report, snake_case as exported).
+  costReport: (opts = {}) => withClient(opts, (c) => JSON.parse(native().costReport(c))),
+  // {vcpuSecond, gibSecond} in USD.
+  setCostPrices: (prices, opts = {}) => withClient(opts, (c) => {
+    const json = {};
+    if (prices.vcpuSecond !== undefined) json.vcpu_second = prices.vcpuSecond;
+    if (prices.gibSecond !== undefined) json.gib_second = prices.gibSecond;
+    native().costSetPrices(c, JSON.stringify(json));
+  }),
+  // Emits a user event into the structured log: log('deploy.done', {level: 'info', sandboxId, message}).
+  log: (event, fields = {}, opts = {}) => withClient(opts, (c) => {
+    const level = fields.level === undefined ? 2 : LOG_LEVELS[fields.level];
+    if (level === undefined || level > 4) throw new InvalidArgumentError(`bad log level ${fields.level}`);
+    native().logEmit(c, level, String(event), fields.sandboxId, fields.message);
+  }),
+};
+
+// A resource profile by name ('light' | 'medium' | 'heavy' | 'ml'): {cpuCount, memoryMB, timeoutMs}.
+function getProfile(name) {
+  try { return native().profileGet(name); } catch (e) { throw mapError(e); }
+}
+
 function version() { return native().version(); }
 
 module.exports = {
   Sandbox, SandboxPaginator, CommandHandle, Commands, Pty, Filesystem, WatchHandle,
-  Ports, PortResponse, SandboxWebSocket, Artifacts, Workspace, Session,
+  Ports, PortResponse, SandboxWebSocket, Artifacts, Workspace, Session, SandboxPool, telemetry, getProfile,
   FileType, FilesystemEventType, version, libraryPath,
   ...errors,
 };

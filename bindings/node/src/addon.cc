@@ -16,14 +16,20 @@
 
 namespace e2bnode {
 
-struct ExecState {
+struct ExecState : Child {
     std::shared_ptr<SandboxState> sbx;
     e2b_exec* h = nullptr;
     Napi::FunctionReference handler;  // (kind, value[, err]): "stdout"|"stderr"|"exit"
     bool open = false;                // counted in client->streams until exit or free
-    ~ExecState() {
+    ~ExecState() override {
         if (h) L.e2b_exec_free(h);  // no callback of ours runs after this
         if (open) sbx->client->stream_closed();
+    }
+    void detach() override {
+        if (h) L.e2b_exec_free(h);
+        h = nullptr;
+        if (open) on_exit(-1, nullptr, this, true);
+        sbx.reset();
     }
     static int on_out(const char* d, size_t n, void* p, const char* kind) {
         auto* s = static_cast<ExecState*>(p);
@@ -35,12 +41,15 @@ struct ExecState {
     }
     static int on_stdout(const char* d, size_t n, void* p) { return on_out(d, n, p, "stdout"); }
     static int on_stderr(const char* d, size_t n, void* p) { return on_out(d, n, p, "stderr"); }
-    static void on_exit(int32_t code, const e2b_error* err, void* p) {
+    static void on_exit(int32_t code, const e2b_error* err, void* p) { on_exit(code, err, p, false); }
+    static void on_exit(int32_t code, const e2b_error* err, void* p, bool released) {
         auto* s = static_cast<ExecState*>(p);
         if (!s->handler.IsEmpty()) {
             Napi::Env env = s->handler.Env();
             Napi::HandleScope hs(env);
-            Napi::Value e = err ? make_error(env, err->code, err->http_status, err->message) : env.Null();
+            Napi::Value e = released ? make_error(env, released_error())
+                            : err    ? make_error(env, err->code, err->http_status, err->message)
+                                     : env.Null();
             call_handler(s->handler, {Napi::String::New(env, "exit"), Napi::Number::New(env, code), e});
             s->handler.Reset();  // terminal: breaks the JS <-> native cycle
         }
@@ -53,24 +62,32 @@ struct ExecState {
         e2b_exec_callbacks c = E2B_EXEC_CALLBACKS_INIT;
         c.on_stdout = on_stdout;
         c.on_stderr = on_stderr;
-        c.on_exit = on_exit;
+        c.on_exit = static_cast<void (*)(int32_t, const e2b_error*, void*)>(on_exit);
         c.payload = this;
         return c;
     }
 };
 
-struct WatchState {
-    std::shared_ptr<SandboxState> sbx;
-    e2b_watch* h = nullptr;
+struct WatchState : Child {
+    std::shared_ptr<ClientState> client;
+    std::shared_ptr<SandboxState> sbx;  // a watch must be freed before its sandbox
+    e2b_watch* h = nullptr;             // owned by the NativeWatch (JS thread)
     Napi::FunctionReference handler;  // ("event", type, name) | ("end", err)
     bool open = false;
     bool ended = false;
     // on_end may follow e2b_watch_free (queued delivery), so the payload is a separately owned
     // shared_ptr released by on_end itself.
     std::shared_ptr<WatchState>* self = nullptr;
-    ~WatchState() {
-        if (open) sbx->client->stream_closed();
+    ~WatchState() override {
+        if (open) client->stream_closed();
     }
+    // Stops and frees the watch (on_end follows, queued, and ends the JS side).
+    void release() {
+        if (h) L.e2b_watch_free(h);
+        h = nullptr;
+        drop(sbx);
+    }
+    void detach() override { release(); }
     static void on_event(const e2b_fs_event* ev, void* p) {
         auto* s = static_cast<std::shared_ptr<WatchState>*>(p)->get();
         if (s->handler.IsEmpty()) return;
@@ -93,7 +110,7 @@ struct WatchState {
         }
         if (s->open) {
             s->open = false;
-            s->sbx->client->stream_closed();
+            s->client->stream_closed();
         }
         std::shared_ptr<WatchState> keep = std::move(*holder);
         delete holder;
@@ -226,20 +243,15 @@ public:
         return DefineClass(env, "NativeWatch", {InstanceMethod("stop", &Watch::Stop)});
     }
     explicit Watch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watch>(info) {}
-    ~Watch() { release(); }
-    e2b_watch* h = nullptr;
-    std::shared_ptr<SandboxState> sbx;  // a watch must be freed before its sandbox
+    ~Watch() {
+        if (st_) st_->release();  // on_end follows (queued) and releases the holder
+        drop(st_);
+    }
+    std::shared_ptr<WatchState> st_;
 
 private:
-    void release() {
-        if (h) {
-            L.e2b_watch_free(h);  // on_end follows (queued) and releases the WatchState
-            h = nullptr;
-        }
-        drop(sbx);
-    }
     Napi::Value Stop(const Napi::CallbackInfo& info) {
-        if (h) L.e2b_watch_stop(h);
+        if (st_ && st_->h) L.e2b_watch_stop(st_->h);
         return info.Env().Undefined();
     }
 };
@@ -274,10 +286,28 @@ Client::Client(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Client>(info) 
     co.delivery = E2B_DELIVERY_QUEUED;
     auto st = std::make_shared<ClientState>();
     st->env = env;
+    auto log_file = opt_str(o, "logFile");
+    co.log_file = cstr(log_file);
+    co.log_level = int32_t(opt_i64(o, "logLevel", 0));
+    Napi::Value on_log = o.Get("onLog");
+    if (on_log.IsFunction()) {
+        st->log_tsfn = Napi::ThreadSafeFunction::New(env, on_log.As<Napi::Function>(), "e2b.log", 0, 1);
+        st->log_tsfn->Unref(env);
+        co.log_payload = st.get();
+        co.log_cb = [](int32_t level, const char* line, size_t len, void* p) {
+            auto* c = static_cast<ClientState*>(p);
+            auto* item = new std::pair<int32_t, std::string>(level, std::string(line, len));
+            napi_status s = c->log_tsfn->NonBlockingCall(item, [](Napi::Env env, Napi::Function fn, std::pair<int32_t, std::string>* it) {
+                if (env != nullptr) call_handler_once(fn, {Napi::Number::New(env, it->first), Napi::String::New(env, it->second)});
+                delete it;
+            });
+            if (s != napi_ok) delete item;
+        };
+    }
     int rc = L.e2b_client_new(&st->h, &co);
     if (rc < 0) {
         throw_error(env, Err::last(rc));
-        return;
+        return;  // st (and its log TSFN) released here
     }
     st->actx = std::make_unique<Napi::AsyncContext>(env, "e2b.dispatch");
     uv_loop_t* loop = nullptr;
@@ -505,6 +535,7 @@ Napi::Value Sandbox::StartStream(const Napi::CallbackInfo& info, int kind) {
     }, [es](Napi::Env env, int) {
         Napi::Object o = g_exec_ctor->New({});
         Exec::Unwrap(o)->st_ = es;
+        es->sbx->adopt(es);
         return o;
     });
     // On failure no callback runs (libe2b releases the stream) and `es` (open) is released with
@@ -849,6 +880,7 @@ Napi::Value Sandbox::FilesWatch(const Napi::CallbackInfo& info) {
     auto fo = std::make_shared<FilesOpts>(obj_or_empty(env, info[2]));
     auto ws = std::make_shared<WatchState>();
     ws->sbx = st_;
+    ws->client = st_->client;
     ws->handler = Napi::Persistent(info[3].As<Napi::Function>());
     auto* holder = new std::shared_ptr<WatchState>(ws);
     ws->self = holder;
@@ -870,11 +902,11 @@ Napi::Value Sandbox::FilesWatch(const Napi::CallbackInfo& info) {
                                    holder, fo->get());
         if (rc >= 0) g->ok = true;
         return rc;
-    }, [h, st](Napi::Env env, int) {
+    }, [h, ws](Napi::Env env, int) {
         Napi::Object o = g_watch_ctor->New({});
-        Watch* w = Watch::Unwrap(o);
-        w->h = *h;
-        w->sbx = st;
+        ws->h = *h;
+        Watch::Unwrap(o)->st_ = ws;
+        ws->sbx->adopt(ws);
         return o;
     });
 }
@@ -948,6 +980,13 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 std::shared_ptr<ClientState> client_of(const Napi::Value& v) { return Client::Unwrap(v.As<Napi::Object>())->st_; }
 std::shared_ptr<SandboxState> sandbox_of(const Napi::Value& v) { return Sandbox::Unwrap(v.As<Napi::Object>())->st_; }
 Napi::Object wrap_sandbox(Napi::Env env, std::shared_ptr<SandboxState> st) { return Sandbox::wrap(env, std::move(st)); }
+void sandbox_retire(const Napi::Value& v) {
+    Sandbox* s = Sandbox::Unwrap(v.As<Napi::Object>());
+    auto dead = std::make_shared<SandboxState>();
+    dead->client = s->st_->client;
+    std::swap(s->st_, dead);
+    drop(dead);
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Function client = Client::Init(env);
@@ -967,6 +1006,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     init_ports(env, exports);
     init_code(env, exports);
     init_production(env, exports);
+    init_prodb(env, exports);
     return exports;
 }
 

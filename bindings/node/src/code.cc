@@ -48,16 +48,22 @@ Napi::Value execution_to_js(Napi::Env env, const e2b_execution* x) {
     return o;
 }
 
-struct CodeState {
+struct CodeState : Child {
     std::shared_ptr<SandboxState> sbx;
     e2b_code_exec* h = nullptr;
     // ("stdout"|"stderr", line, timestampUs) | ("result", obj) | ("error", obj) |
     // ("end", execution|null, err|null). Returning true from a data kind stops the run.
     Napi::FunctionReference handler;
     bool open = false;  // counted in client->streams until on_end or free
-    ~CodeState() {
+    ~CodeState() override {
         if (h) L.e2b_code_free(h);  // no callback of ours runs after this
         if (open) sbx->client->stream_closed();
+    }
+    void detach() override {
+        if (h) L.e2b_code_free(h);
+        h = nullptr;
+        if (open) end(nullptr, nullptr, this, true);
+        sbx.reset();
     }
     static int ret(const Napi::Value& r) { return !r.IsEmpty() && r.IsBoolean() && r.As<Napi::Boolean>().Value() ? 1 : 0; }
     static int on_line(const char* t, size_t n, int64_t ts, void* p, const char* kind) {
@@ -84,12 +90,15 @@ struct CodeState {
         Napi::HandleScope hs(env);
         return ret(call_handler(s->handler, {Napi::String::New(env, "error"), error_to_js(env, e)}));
     }
-    static void on_end(const e2b_execution* x, const e2b_error* err, void* p) {
+    static void on_end(const e2b_execution* x, const e2b_error* err, void* p) { end(x, err, p, false); }
+    static void end(const e2b_execution* x, const e2b_error* err, void* p, bool released) {
         auto* s = static_cast<CodeState*>(p);
         if (!s->handler.IsEmpty()) {
             Napi::Env env = s->handler.Env();
             Napi::HandleScope hs(env);
-            Napi::Value e = err ? make_error(env, err->code, err->http_status, err->message) : env.Null();
+            Napi::Value e = released ? make_error(env, released_error())
+                            : err    ? make_error(env, err->code, err->http_status, err->message)
+                                     : env.Null();
             call_handler(s->handler, {Napi::String::New(env, "end"), execution_to_js(env, x), e});
             s->handler.Reset();
         }
@@ -160,6 +169,7 @@ Napi::Value CodeStart(const Napi::CallbackInfo& info) {
     }, [cs](Napi::Env env, int) {
         Napi::Object o = g_code_ctor->New({});
         CodeRun::Unwrap(o)->st_ = cs;
+        cs->sbx->adopt(cs);
         return o;
     });
 }

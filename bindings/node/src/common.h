@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -65,7 +66,11 @@ namespace e2bnode {
     X(e2b_session_state) X(e2b_session_free)                                                     \
     X(e2b_artifacts_opts_init) X(e2b_artifacts_download) X(e2b_artifacts_upload)                 \
     X(e2b_artifact_list_count) X(e2b_artifact_list_at) X(e2b_artifact_list_free)                 \
-    X(e2b_workspace_opts_init) X(e2b_workspace_push) X(e2b_workspace_pull)
+    X(e2b_workspace_opts_init) X(e2b_workspace_push) X(e2b_workspace_pull)                      \
+    X(e2b_profile_get) X(e2b_pool_opts_init) X(e2b_pool_new) X(e2b_pool_acquire)                 \
+    X(e2b_pool_release) X(e2b_pool_maintain) X(e2b_pool_get_stats) X(e2b_pool_free)              \
+    X(e2b_cost_get_totals) X(e2b_cost_set_prices) X(e2b_cost_export_json) X(e2b_log_emit)        \
+    X(e2b_metrics_render) X(e2b_metrics_serve) X(e2b_metrics_serve_stop)
 
 struct Lib {
 #define E2B_DECL(n) decltype(&::n) n = nullptr;
@@ -239,6 +244,9 @@ struct ClientState {
     int streams = 0;  // open exec streams and watches: the poll is ref'd while > 0
     std::unique_ptr<Napi::AsyncContext> actx;
 
+    // onLog: lines from any libe2b thread (log_cb) reach JS through this; unref'd so logging
+    // never keeps the process alive. Released after e2b_client_free (no log_cb after it).
+    std::optional<Napi::ThreadSafeFunction> log_tsfn;
     ~ClientState() {
         if (poll) {
             uv_poll_stop(poll);
@@ -247,6 +255,7 @@ struct ClientState {
         }
         actx.reset();
         if (h) L.e2b_client_free(h);
+        if (log_tsfn) log_tsfn->Release();
     }
     void stream_opened() {
         if (streams++ == 0 && poll) uv_ref(reinterpret_cast<uv_handle_t*>(poll));
@@ -284,18 +293,53 @@ inline Napi::Value call_handler(Napi::FunctionReference& fn, std::initializer_li
     return r;
 }
 
+// The same for a plain function (thread-safe function calls).
+inline void call_handler_once(const Napi::Function& fn, std::initializer_list<napi_value> args) {
+    Napi::Env env = fn.Env();
+    fn.Call(args);
+    if (env.IsExceptionPending()) napi_fatal_exception(env, env.GetAndClearPendingException().Value());
+}
+
 // ---- sandbox / exec / watch state ------------------------------------------------------------
+
+// A stream handle bound to a sandbox (exec, watch, WebSocket, code run). detach() frees its C
+// handle at once (its JS side gets a final "released" end) and drops its hold on the sandbox:
+// used when a pooled sandbox is given back, whose handle must then no longer be reachable.
+struct Child {
+    virtual ~Child() = default;
+    virtual void detach() = 0;
+};
 
 struct SandboxState {
     std::shared_ptr<ClientState> client;
     e2b_sandbox* h = nullptr;
-    // Set for a sandbox borrowed from a session (e2b_session_sandbox): the session outlives it
-    // and frees it; we must not.
+    // Set for a sandbox borrowed from a session (e2b_session_sandbox) or a pool: it outlives us
+    // and owns the handle; we must not free it.
     std::shared_ptr<void> owner;
+    // Pool: gives the handle back (e2b_pool_release) when the last reference drops.
+    std::function<void(e2b_sandbox*, uint32_t)> give_back;
+    uint32_t give_back_flags = 0;  // E2B_POOL_RELEASE_F_*
+    // JS thread only.
+    std::vector<std::weak_ptr<Child>> children;
+    void adopt(const std::shared_ptr<Child>& c) {
+        children.erase(std::remove_if(children.begin(), children.end(), [](auto& w) { return w.expired(); }),
+                       children.end());
+        children.push_back(c);
+    }
+    void detach_children() {
+        auto kids = std::move(children);
+        for (auto& w : kids)
+            if (auto c = w.lock()) c->detach();
+    }
     ~SandboxState() {
-        if (h && !owner) L.e2b_sandbox_free(h);
+        if (!h) return;
+        if (give_back) give_back(h, give_back_flags);
+        else if (!owner) L.e2b_sandbox_free(h);
     }
 };
+
+// The error a detached stream ends with.
+inline Err released_error() { return Err{E2B_ECANCELED, 0, "the sandbox was released to its pool"}; }
 
 // createSandbox / sessionStart options (JS object -> e2b_sandbox_opts with owned strings).
 struct SandboxOpts {
@@ -309,8 +353,13 @@ struct SandboxOpts {
         envs.from(js.Get("envs"));
         o.timeout_ms = opt_i64(js, "timeoutMs", 0);
         o.flags = opt_u32(js, "flags", 0);
+        profile = opt_str(js, "profile");
+        o.cpu_count = int32_t(opt_i64(js, "cpuCount", 0));
+        o.memory_mb = int32_t(opt_i64(js, "memoryMB", 0));
     }
+    std::optional<std::string> profile;
     const e2b_sandbox_opts* get() {
+        o.profile = cstr(profile);
         o.template_id = cstr(tmpl);
         o.metadata = metadata.get();
         o.envs = envs.get();
@@ -322,10 +371,14 @@ struct SandboxOpts {
 std::shared_ptr<ClientState> client_of(const Napi::Value& v);
 std::shared_ptr<SandboxState> sandbox_of(const Napi::Value& v);
 Napi::Object wrap_sandbox(Napi::Env env, std::shared_ptr<SandboxState> st);
+// Points a NativeSandbox at an empty state (calls then fail with E2B_EINVAL) and drops its hold
+// on the real one: a pooled sandbox given back.
+void sandbox_retire(const Napi::Value& v);
 
 // Module functions of the other parts (ports.cc, code.cc, production.cc).
 void init_ports(Napi::Env env, Napi::Object exports);
 void init_code(Napi::Env env, Napi::Object exports);
 void init_production(Napi::Env env, Napi::Object exports);
+void init_prodb(Napi::Env env, Napi::Object exports);
 
 }  // namespace e2bnode

@@ -43,12 +43,17 @@ Napi::Value PortRequest(const Napi::CallbackInfo& info) {
     });
 }
 
-struct WsState {
+struct WsState : Child {
     std::shared_ptr<SandboxState> sbx;
     e2b_ws* h = nullptr;
     Napi::FunctionReference handler;  // ("message", string|Buffer) | ("close", code, err|null)
     bool open = false;                // counted in client->streams until on_close or free
-    ~WsState() { release(); }
+    ~WsState() override { release(); }
+    void detach() override {
+        if (h && open) on_close(1006, nullptr, this, true);
+        release();
+        sbx.reset();
+    }
     void release() {
         if (h) L.e2b_ws_free(h);  // no callback of ours runs after this
         h = nullptr;
@@ -68,12 +73,15 @@ struct WsState {
                                             : Napi::Value(Napi::Buffer<char>::Copy(env, c ? c : "", n));
         call_handler(s->handler, {Napi::String::New(env, "message"), v});
     }
-    static void on_close(int32_t code, const e2b_error* err, void* p) {
+    static void on_close(int32_t code, const e2b_error* err, void* p) { on_close(code, err, p, false); }
+    static void on_close(int32_t code, const e2b_error* err, void* p, bool released) {
         auto* s = static_cast<WsState*>(p);
         if (!s->handler.IsEmpty()) {
             Napi::Env env = s->handler.Env();
             Napi::HandleScope hs(env);
-            Napi::Value e = err ? make_error(env, err->code, err->http_status, err->message) : env.Null();
+            Napi::Value e = released ? make_error(env, released_error())
+                            : err    ? make_error(env, err->code, err->http_status, err->message)
+                                     : env.Null();
             call_handler(s->handler, {Napi::String::New(env, "close"), Napi::Number::New(env, code), e});
             s->handler.Reset();  // terminal: breaks the JS <-> native cycle
         }
@@ -175,7 +183,7 @@ Napi::Value WsConnect(const Napi::CallbackInfo& info) {
         q->o.subprotocol = cstr(q->protocol);
         e2b_ws_callbacks cb = E2B_WS_CALLBACKS_INIT;
         cb.on_message = WsState::on_message;
-        cb.on_close = WsState::on_close;
+        cb.on_close = static_cast<void (*)(int32_t, const e2b_error*, void*)>(WsState::on_close);
         cb.payload = ws.get();
         e2b_ws* h = nullptr;
         int rc = L.e2b_ws_connect(&h, ws->sbx->h, p16, path.c_str(), &q->o, &cb);
@@ -184,6 +192,7 @@ Napi::Value WsConnect(const Napi::CallbackInfo& info) {
     }, [ws](Napi::Env env, int) {
         Napi::Object o = g_ws_ctor->New({});
         Ws::Unwrap(o)->st_ = ws;
+        ws->sbx->adopt(ws);
         return o;
     });
     // On failure no callback runs and `ws` (open) is released with the task.
