@@ -291,13 +291,25 @@ Client::Client(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Client>(info) 
     co.log_level = int32_t(opt_i64(o, "logLevel", 0));
     Napi::Value on_log = o.Get("onLog");
     if (on_log.IsFunction()) {
-        st->log_tsfn = Napi::ThreadSafeFunction::New(env, on_log.As<Napi::Function>(), "e2b.log", 0, 1);
-        st->log_tsfn->Unref(env);
-        co.log_payload = st.get();
+        using Sink = ClientState::LogSink;
+        st->log = std::make_shared<Sink>();
+        st->log->tsfn = Napi::ThreadSafeFunction::New(
+            env, on_log.As<Napi::Function>(), "e2b.log", 0, 1, new std::shared_ptr<Sink>(st->log),
+            [](Napi::Env, std::shared_ptr<Sink>* ctx) {
+                {
+                    std::lock_guard<std::mutex> lk((*ctx)->mu);
+                    (*ctx)->alive = false;
+                }
+                delete ctx;
+            });
+        st->log->tsfn.Unref(env);
+        co.log_payload = st->log.get();  // the sink outlives the client (ClientState owns both)
         co.log_cb = [](int32_t level, const char* line, size_t len, void* p) {
-            auto* c = static_cast<ClientState*>(p);
+            auto* sink = static_cast<Sink*>(p);
+            std::lock_guard<std::mutex> lk(sink->mu);
+            if (!sink->alive) return;
             auto* item = new std::pair<int32_t, std::string>(level, std::string(line, len));
-            napi_status s = c->log_tsfn->NonBlockingCall(item, [](Napi::Env env, Napi::Function fn, std::pair<int32_t, std::string>* it) {
+            napi_status s = sink->tsfn.NonBlockingCall(item, [](Napi::Env env, Napi::Function fn, std::pair<int32_t, std::string>* it) {
                 if (env != nullptr) call_handler_once(fn, {Napi::Number::New(env, it->first), Napi::String::New(env, it->second)});
                 delete it;
             });

@@ -244,9 +244,15 @@ struct ClientState {
     int streams = 0;  // open exec streams and watches: the poll is ref'd while > 0
     std::unique_ptr<Napi::AsyncContext> actx;
 
-    // onLog: lines from any libe2b thread (log_cb) reach JS through this; unref'd so logging
-    // never keeps the process alive. Released after e2b_client_free (no log_cb after it).
-    std::optional<Napi::ThreadSafeFunction> log_tsfn;
+    // onLog: lines from any libe2b thread (log_cb) reach JS through a TSFN, unref'd so logging
+    // never keeps the process alive. Node finalizes TSFNs at exit before our destructors run, so
+    // its finalizer marks the sink dead (under mu) and log_cb checks that before each call.
+    struct LogSink {
+        std::mutex mu;
+        bool alive = true;
+        Napi::ThreadSafeFunction tsfn;
+    };
+    std::shared_ptr<LogSink> log;
     ~ClientState() {
         if (poll) {
             uv_poll_stop(poll);
@@ -255,7 +261,11 @@ struct ClientState {
         }
         actx.reset();
         if (h) L.e2b_client_free(h);
-        if (log_tsfn) log_tsfn->Release();
+        if (log) {  // no log_cb after e2b_client_free
+            std::lock_guard<std::mutex> lk(log->mu);
+            if (log->alive) log->tsfn.Release();
+            log->alive = false;
+        }
     }
     void stream_opened() {
         if (streams++ == 0 && poll) uv_ref(reinterpret_cast<uv_handle_t*>(poll));
