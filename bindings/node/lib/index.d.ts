@@ -126,7 +126,25 @@ export declare class CommandHandle implements AsyncIterable<CommandChunk> {
   closeStdin(opts?: RequestOpts): Promise<void>;
   /** Stops receiving output; the process keeps running. */
   disconnect(): Promise<void>;
+  /** Stall detection: onStall after idleMs without output (once per silence); kill: kill it first. */
+  watchStall(opts: StallOpts): StallWatch;
   [Symbol.asyncIterator](): AsyncIterator<CommandChunk>;
+}
+
+export interface StallEvent {
+  sandboxId: string;
+  /** 0 for a sandbox watch. */
+  pid: number;
+  idleMs: number;
+  killed: boolean;
+}
+export interface StallOpts {
+  idleMs: number;
+  kill?: boolean;
+  onStall: (ev: StallEvent) => void | Promise<void>;
+}
+export declare class StallWatch {
+  stop(): void;
 }
 
 export interface ProcessInfo {
@@ -394,6 +412,8 @@ export declare class Sandbox {
   static getMetrics(sandboxId: string, opts?: ConnectionOpts & MetricsOpts): Promise<SandboxMetrics[]>;
   static getLogs(sandboxId: string, opts?: ConnectionOpts & LogsOpts): Promise<SandboxLogEntry[]>;
   getMetrics(opts?: MetricsOpts): Promise<SandboxMetrics[]>;
+  /** Stall detection over the commands started on it through this connection. */
+  watchStall(opts: StallOpts): StallWatch;
   getLogs(opts?: LogsOpts): Promise<SandboxLogEntry[]>;
   connect(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<this>;
   getInfo(opts?: RequestOpts): Promise<SandboxInfo>;

@@ -130,6 +130,13 @@ class CommandHandle {
   // Stops receiving; the process keeps running (reconnect with commands.connect(pid)).
   async disconnect() { this._native.disconnect(); }
 
+  // Stall detection: onStall({sandboxId, pid, idleMs, killed}) when the command printed nothing
+  // for idleMs (once per silence); with kill: true it is killed first. Returns {stop()}.
+  watchStall(opts = {}) {
+    if (!this._native) throw new InvalidArgumentError('the command has not started yet');
+    return stallWatch(this._native, true, opts);
+  }
+
   [Symbol.asyncIterator]() {
     const q = new AsyncQueue(() => this._iterators.delete(q));
     for (const c of this._chunks) q.push(c);
@@ -413,6 +420,25 @@ class Filesystem {
 
 // ---- sandbox --------------------------------------------------------------------------------------
 
+class StallWatch {
+  constructor(n) { this._n = n; }
+  stop() { this._n.stop(); }
+}
+
+function stallWatch(target, isExec, opts) {
+  if (typeof opts.onStall !== 'function') throw new InvalidArgumentError('onStall is required');
+  const onStall = opts.onStall;
+  const handler = (ev) => {
+    try {
+      const r = onStall(ev);
+      if (r && typeof r.catch === 'function') r.catch((e) => process.nextTick(() => { throw e; }));
+    } catch (e) { process.nextTick(() => { throw e; }); }
+  };
+  try {
+    return new StallWatch(native().stallWatch(target, isExec, { idleMs: opts.idleMs, kill: !!opts.kill }, handler));
+  } catch (e) { throw mapError(e); }
+}
+
 function createFlags(opts) {
   let f = 0;
   if (opts.secure === false) f |= FLAG_INSECURE;
@@ -539,6 +565,11 @@ class Sandbox {
   }
   async getLogs(opts = {}) { return Sandbox.getLogs(this.sandboxId, { ...this._opts, ...opts }); }
   async setTimeout(timeoutMs, opts = {}) { await call(this._native().setTimeout(timeoutMs), opts.signal); }
+
+  // Stall detection over all commands started through this connection on this sandbox:
+  // onStall({sandboxId, pid: 0, idleMs, killed}) after idleMs without output from any of them;
+  // with kill: true the sandbox is killed first. Returns {stop()}.
+  watchStall(opts = {}) { return stallWatch(this._native(), false, opts); }
 
   async isRunning(opts = {}) { return call(this._native().isRunning(), opts.signal); }
   // true if it paused, false if it already was paused.
@@ -702,7 +733,7 @@ function version() { return native().version(); }
 
 module.exports = {
   Sandbox, SandboxPaginator, CommandHandle, Commands, Pty, Filesystem, WatchHandle,
-  Ports, PortResponse, SandboxWebSocket, Artifacts, Workspace, Session, SandboxPool, telemetry, getProfile,
+  Ports, PortResponse, SandboxWebSocket, Artifacts, Workspace, Session, SandboxPool, StallWatch, telemetry, getProfile,
   FileType, FilesystemEventType, version, libraryPath,
   ...errors,
 };

@@ -992,6 +992,14 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 std::shared_ptr<ClientState> client_of(const Napi::Value& v) { return Client::Unwrap(v.As<Napi::Object>())->st_; }
 std::shared_ptr<SandboxState> sandbox_of(const Napi::Value& v) { return Sandbox::Unwrap(v.As<Napi::Object>())->st_; }
 Napi::Object wrap_sandbox(Napi::Env env, std::shared_ptr<SandboxState> st) { return Sandbox::wrap(env, std::move(st)); }
+e2b_exec* exec_of(const Napi::Value& v, std::shared_ptr<void>* keep, std::shared_ptr<SandboxState>* sbx) {
+    if (!v.IsObject()) return nullptr;
+    auto st = Exec::Unwrap(v.As<Napi::Object>())->st_;
+    if (!st || !st->h) return nullptr;
+    *keep = st;
+    *sbx = st->sbx;
+    return st->h;
+}
 void sandbox_retire(const Napi::Value& v) {
     Sandbox* s = Sandbox::Unwrap(v.As<Napi::Object>());
     auto dead = std::make_shared<SandboxState>();

@@ -70,7 +70,8 @@ namespace e2bnode {
     X(e2b_profile_get) X(e2b_pool_opts_init) X(e2b_pool_new) X(e2b_pool_acquire)                 \
     X(e2b_pool_release) X(e2b_pool_maintain) X(e2b_pool_get_stats) X(e2b_pool_free)              \
     X(e2b_cost_get_totals) X(e2b_cost_set_prices) X(e2b_cost_export_json) X(e2b_log_emit)        \
-    X(e2b_metrics_render) X(e2b_metrics_serve) X(e2b_metrics_serve_stop)
+    X(e2b_metrics_render) X(e2b_metrics_serve) X(e2b_metrics_serve_stop) X(e2b_stall_opts_init)   \
+    X(e2b_stall_watch_exec) X(e2b_stall_watch_sandbox) X(e2b_stall_watch_free)
 
 struct Lib {
 #define E2B_DECL(n) decltype(&::n) n = nullptr;
@@ -336,10 +337,11 @@ struct SandboxState {
                        children.end());
         children.push_back(c);
     }
+    // Newest first: a stall watch on a command goes before the command it watches.
     void detach_children() {
         auto kids = std::move(children);
-        for (auto& w : kids)
-            if (auto c = w.lock()) c->detach();
+        for (auto it = kids.rbegin(); it != kids.rend(); ++it)
+            if (auto c = it->lock()) c->detach();
     }
     ~SandboxState() {
         if (!h) return;
@@ -384,6 +386,9 @@ Napi::Object wrap_sandbox(Napi::Env env, std::shared_ptr<SandboxState> st);
 // Points a NativeSandbox at an empty state (calls then fail with E2B_EINVAL) and drops its hold
 // on the real one: a pooled sandbox given back.
 void sandbox_retire(const Napi::Value& v);
+// A NativeExec's live handle (nullptr once released), its sandbox, and a reference keeping its
+// state alive.
+e2b_exec* exec_of(const Napi::Value& v, std::shared_ptr<void>* keep, std::shared_ptr<SandboxState>* sbx);
 
 // Module functions of the other parts (ports.cc, code.cc, production.cc).
 void init_ports(Napi::Env env, Napi::Object exports);

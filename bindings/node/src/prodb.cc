@@ -248,14 +248,97 @@ Napi::Value ProfileGet(const Napi::CallbackInfo& info) {
     return o;
 }
 
+// ---- stall detection --------------------------------------------------------------------------
+
+struct StallState : Child {
+    std::shared_ptr<SandboxState> sbx;
+    std::shared_ptr<void> exec;  // the watched command's state: it must outlive the watch
+    e2b_stall_watch* h = nullptr;
+    Napi::FunctionReference handler;  // ({sandboxId, pid, idleMs, killed})
+    ~StallState() override { release(); }
+    void release() {
+        if (h) L.e2b_stall_watch_free(h);  // no on_stall after this
+        h = nullptr;
+        handler.Reset();
+        exec.reset();
+        sbx.reset();
+    }
+    void detach() override { release(); }
+    static void on_stall(const char* sid, uint32_t pid, int64_t idle_ms, int32_t killed, void* p) {
+        auto* s = static_cast<StallState*>(p);
+        if (s->handler.IsEmpty()) return;
+        Napi::Env env = s->handler.Env();
+        Napi::HandleScope hs(env);
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("sandboxId", sid ? sid : "");
+        o.Set("pid", Napi::Number::New(env, pid));
+        o.Set("idleMs", Napi::Number::New(env, double(idle_ms)));
+        o.Set("killed", Napi::Boolean::New(env, killed != 0));
+        call_handler(s->handler, {o});
+    }
+};
+
+Napi::FunctionReference* g_stall_ctor = nullptr;
+
+class Stall : public Napi::ObjectWrap<Stall> {
+public:
+    static Napi::Function Init(Napi::Env env) {
+        return DefineClass(env, "NativeStallWatch", {InstanceMethod("stop", &Stall::Stop)});
+    }
+    explicit Stall(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stall>(info) {}
+    ~Stall() { drop(st_); }
+    std::shared_ptr<StallState> st_;
+
+private:
+    Napi::Value Stop(const Napi::CallbackInfo& info) {
+        if (st_) st_->release();
+        return info.Env().Undefined();
+    }
+};
+
+// stallWatch(target, isExec, {idleMs, kill}, onStall) -> NativeStallWatch. Non-blocking.
+// The watch does not keep the process alive: it is a monitor of other work.
+Napi::Value StallWatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto ss = std::make_shared<StallState>();
+    bool is_exec = info[1].ToBoolean();
+    e2b_exec* ex = nullptr;
+    if (is_exec) {
+        ex = exec_of(info[0], &ss->exec, &ss->sbx);
+        if (!ex) {
+            throw_error(env, Err{E2B_EINVAL, 0, "the command handle was released"});
+            return env.Undefined();
+        }
+    } else {
+        ss->sbx = sandbox_of(info[0]);
+    }
+    Napi::Object js = obj_or_empty(env, info[2]);
+    e2b_stall_opts o;
+    L.e2b_stall_opts_init(&o, E2B_STALL_OPTS_VERSION);
+    o.idle_ms = opt_i64(js, "idleMs", 0);
+    o.flags = js.Get("kill").ToBoolean() ? E2B_STALL_F_KILL : 0;
+    o.on_stall = StallState::on_stall;
+    o.payload = ss.get();
+    if (info[3].IsFunction()) ss->handler = Napi::Persistent(info[3].As<Napi::Function>());
+    int rc = is_exec ? L.e2b_stall_watch_exec(&ss->h, ex, &o) : L.e2b_stall_watch_sandbox(&ss->h, ss->sbx->h, &o);
+    if (!check(env, rc)) return env.Undefined();
+    ss->sbx->adopt(ss);
+    Napi::Object w = g_stall_ctor->New({});
+    Stall::Unwrap(w)->st_ = ss;
+    return w;
+}
+
 }  // namespace
 
 void init_prodb(Napi::Env env, Napi::Object exports) {
     g_pool_ctor = new Napi::FunctionReference(Napi::Persistent(Pool::Init(env)));
+    g_stall_ctor = new Napi::FunctionReference(Napi::Persistent(Stall::Init(env)));
     env.AddCleanupHook([] {
         delete g_pool_ctor;
-        g_pool_ctor = nullptr;
+        delete g_stall_ctor;
+        g_pool_ctor = g_stall_ctor = nullptr;
     });
+    exports.Set("stallWatch", Napi::Function::New(env, StallWatch));
     exports.Set("poolNew", Napi::Function::New(env, PoolNew));
     exports.Set("costTotals", Napi::Function::New(env, CostTotals));
     exports.Set("costReport", Napi::Function::New(env, CostReport));

@@ -39,6 +39,7 @@ test('pool: acquire, exhausted, release detaches streams, reuse, discard, close 
 
   // Open streams of a released sandbox end at once; the object is unusable afterwards.
   const bg = await a.commands.run('sleep 600', { background: true });
+  bg.watchStall({ idleMs: 60000, onStall: () => {} });  // detached before the command it watches
   await a.files.makeDir('/home/user/w');
   let watchEnded = false;
   await a.files.watchDir('/home/user/w', () => {}, { onExit: () => { watchEnded = true; } });
@@ -154,4 +155,39 @@ test('structured logs: onLog gets events as objects, logLevel filters, logFile a
   assert.match(warned[0].error, /not_found/);
   assert.throws(() => telemetry.log('x', { level: 'loud' }, srv.opts), InvalidArgumentError);
   assert.throws(() => telemetry.metrics({ ...srv.opts, logLevel: 'chatty' }), InvalidArgumentError);
+});
+
+test('stall detection: a silent command is reported, killed with kill: true; sandbox watch; stop', async () => {
+  const s = await Sandbox.create(srv.opts);
+  try {
+    const chatty = await s.commands.run('for i in $(seq 1 40); do echo tick; sleep 0.05; done', { background: true });
+    const silent = await s.commands.run('echo start; sleep 30', { background: true });
+    const seen = [];
+    const w1 = chatty.watchStall({ idleMs: 400, onStall: (ev) => seen.push(['chatty', ev]) });
+    const w2 = silent.watchStall({ idleMs: 400, kill: true, onStall: (ev) => seen.push(['silent', ev]) });
+    await assert.rejects(silent.wait());  // killed by the stall watch
+    await until('the stall report', () => seen.some(([w]) => w === 'silent'));
+    const ev = seen.find(([w]) => w === 'silent')[1];
+    assert.equal(ev.pid, silent.pid);
+    assert.equal(ev.sandboxId, s.sandboxId);
+    assert.equal(ev.killed, true);
+    assert.ok(ev.idleMs >= 400);
+    await chatty.wait();
+    assert.ok(!seen.some(([w]) => w === 'chatty'), JSON.stringify(seen));
+    w1.stop();
+    w2.stop();
+
+    const sb = [];
+    const ws = s.watchStall({ idleMs: 300, onStall: (e) => sb.push(e) });
+    await s.commands.run('sleep 30', { background: true });
+    await until('the sandbox stall', () => sb.length > 0);
+    assert.equal(sb[0].pid, 0);
+    assert.equal(sb[0].killed, false);
+    ws.stop();
+    ws.stop();  // idempotent
+    assert.throws(() => s.watchStall({ idleMs: 0, onStall: () => {} }), InvalidArgumentError);
+    assert.throws(() => s.watchStall({ idleMs: 100 }), InvalidArgumentError);
+  } finally {
+    await s.kill();
+  }
 });
