@@ -653,8 +653,8 @@ class SandboxPool {
   // else waits up to timeoutMs (default: the pool's acquireTimeoutMs) for a release
   // (PoolExhaustedError after that).
   async acquire(opts = {}) {
-    const p = this._n.acquire(opts.timeoutMs === undefined ? -1 : opts.timeoutMs);
-    let n;
+    let p, n;
+    try { p = this._n.acquire(opts.timeoutMs === undefined ? -1 : opts.timeoutMs); } catch (e) { throw mapError(e); }
     try {
       n = await call(p, opts.signal);
     } catch (e) {

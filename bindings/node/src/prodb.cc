@@ -121,12 +121,13 @@ private:
     // sandboxes are still acquired: e2b_pool_free would free handles JS still holds.
     Napi::Value Close(const Napi::CallbackInfo& info) {
         Napi::Env env = info.Env();
-        auto d = Napi::Promise::Deferred::New(env);
         if (!st_ || !st_->h) {
+            auto d = Napi::Promise::Deferred::New(env);
             d.Resolve(env.Undefined());
             return d.Promise();
         }
         if (st_->outstanding > 0) {
+            auto d = Napi::Promise::Deferred::New(env);
             d.Reject(make_error(env, Err{E2B_EMISUSE, 0, std::to_string(st_->outstanding) +
                                                              " sandbox(es) of this pool are still acquired or in use"}));
             return d.Promise();

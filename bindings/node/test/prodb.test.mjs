@@ -66,6 +66,7 @@ test('pool: acquire, exhausted, release detaches streams, reuse, discard, close 
   await pool.close();  // b is still acquired: released, then killed with the pool
   await assert.rejects(Sandbox.getInfo(b.sandboxId, srv.opts), e2b.SandboxNotFoundError);
   assert.throws(() => pool.stats(), InvalidArgumentError);
+  await assert.rejects(pool.acquire(), InvalidArgumentError);
   await pool.close();  // idempotent
 });
 
