@@ -1,0 +1,168 @@
+package capi
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// purego.NewCallback can create at most 2000 callbacks per process and never frees them, so
+// the binding creates its six trampolines once (at Load) and every stream passes a handle-table
+// id as the C `payload`. The id is a plain integer, never a Go pointer, so C may keep it for as
+// long as it likes; the entry is removed as soon as the C side guarantees no further call for
+// it (terminal callback, or return of the synchronous call or free).
+
+// ExecSink receives one exec stream's callbacks. Byte slices are only valid during the call.
+type ExecSink interface {
+	Stdout(p []byte) bool // false: stop receiving
+	Stderr(p []byte) bool
+	Exit(code int32, err *CallError) // terminal
+}
+
+// ReadSink receives e2b_files_read_stream data.
+type ReadSink interface{ Data(p []byte) bool }
+
+// WriteSource feeds e2b_files_write_stream: bytes written into buf, 0 at the end, <0 to abort.
+type WriteSource interface{ Fill(buf []byte) int64 }
+
+// WatchSink receives a watch's events and its terminal end.
+type WatchSink interface {
+	Event(typ uint32, name string)
+	End(err *CallError)
+}
+
+var handles struct {
+	sync.Mutex
+	next uintptr
+	m    map[uintptr]any
+}
+
+// Register stores v and returns its payload id (never 0).
+func Register(v any) uintptr {
+	handles.Lock()
+	defer handles.Unlock()
+	if handles.m == nil {
+		handles.m = map[uintptr]any{}
+	}
+	handles.next++
+	handles.m[handles.next] = v
+	return handles.next
+}
+
+// Unregister drops an id; unknown ids are ignored (both the terminal callback and the free path
+// call it).
+func Unregister(id uintptr) {
+	handles.Lock()
+	delete(handles.m, id)
+	handles.Unlock()
+}
+
+func lookup(id uintptr) any {
+	handles.Lock()
+	defer handles.Unlock()
+	return handles.m[id]
+}
+
+// LiveHandles is the number of registered payloads (tests prove it returns to zero).
+func LiveHandles() int {
+	handles.Lock()
+	defer handles.Unlock()
+	return len(handles.m)
+}
+
+// Trampoline addresses, set once by Load.
+var (
+	CbExecStdout, CbExecStderr, CbExecExit uintptr
+	CbReadData, CbWriteFill                uintptr
+	CbWatchEvent, CbWatchEnd               uintptr
+	trampolinesOnce                        sync.Once
+	callbacksCreated                       int
+)
+
+// CallbacksCreated is how many purego callbacks this package ever made (constant after Load).
+func CallbacksCreated() int { return callbacksCreated }
+
+func newCB(fn any) uintptr {
+	callbacksCreated++
+	return purego.NewCallback(fn)
+}
+
+// A panic must not unwind into C: it is recovered and the stream told to stop.
+func initTrampolines() {
+	trampolinesOnce.Do(func() {
+		CbExecStdout = newCB(func(data *byte, n uintptr, payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = 1
+				}
+			}()
+			if s, ok := lookup(payload).(ExecSink); ok && !s.Stdout(view(unsafe.Pointer(data), n)) {
+				return 1
+			}
+			return 0
+		})
+		CbExecStderr = newCB(func(data *byte, n uintptr, payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = 1
+				}
+			}()
+			if s, ok := lookup(payload).(ExecSink); ok && !s.Stderr(view(unsafe.Pointer(data), n)) {
+				return 1
+			}
+			return 0
+		})
+		CbExecExit = newCB(func(code int32, err *Error, payload uintptr) {
+			defer func() { _ = recover() }()
+			s, ok := lookup(payload).(ExecSink)
+			Unregister(payload) // on_exit is terminal: no further call for this payload
+			if ok {
+				s.Exit(code, FromC(err))
+			}
+		})
+		CbReadData = newCB(func(data unsafe.Pointer, n uintptr, payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = 1
+				}
+			}()
+			if s, ok := lookup(payload).(ReadSink); ok && s.Data(view(data, n)) {
+				return 0
+			}
+			return 1
+		})
+		CbWriteFill = newCB(func(buf unsafe.Pointer, capacity uintptr, payload uintptr) (rc int64) {
+			defer func() {
+				if recover() != nil {
+					rc = -1
+				}
+			}()
+			if s, ok := lookup(payload).(WriteSource); ok {
+				return s.Fill(unsafe.Slice((*byte)(buf), capacity))
+			}
+			return -1
+		})
+		CbWatchEvent = newCB(func(ev *FsEvent, payload uintptr) {
+			defer func() { _ = recover() }()
+			if s, ok := lookup(payload).(WatchSink); ok && ev != nil {
+				s.Event(ev.Type, GoString(ev.Name))
+			}
+		})
+		CbWatchEnd = newCB(func(err *Error, payload uintptr) {
+			defer func() { _ = recover() }()
+			s, ok := lookup(payload).(WatchSink)
+			Unregister(payload) // on_end runs exactly once, last
+			if ok {
+				s.End(FromC(err))
+			}
+		})
+	})
+}
+
+func view(p unsafe.Pointer, n uintptr) []byte {
+	if p == nil || n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(p), n)
+}

@@ -1,0 +1,233 @@
+package capi
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// The function table. Handles are uintptr: C memory the Go side never dereferences.
+var (
+	AbiVersion   func() int32
+	Version      func() string
+	ErrorLast    func() *Error
+	StatusStr    func(code int32) string
+	BufDispose   func(b *Buf)
+
+	ClientOptsInit func(o *ClientOpts, v uint32) int32
+	ClientNew      func(out *uintptr, o *ClientOpts) int32
+	ClientFree     func(c uintptr)
+	ClientDispatch func(c uintptr, max int32) int32
+	ClientWakeFd   func(c uintptr) int32
+
+	SandboxOptsInit      func(o *SandboxOpts, v uint32) int32
+	SandboxCreate        func(out *uintptr, c uintptr, o *SandboxOpts) int32
+	SandboxConnect       func(out *uintptr, c uintptr, id string, timeoutMs int64) int32
+	SandboxFree          func(s uintptr)
+	SandboxID            func(s uintptr) string
+	SandboxEnvdVersion   func(s uintptr) string
+	SandboxKill          func(s uintptr) int32
+	SandboxSetTimeout    func(s uintptr, ms int64) int32
+	SandboxPause         func(s uintptr) int32
+	SandboxIsRunning     func(s uintptr) int32
+	SandboxGetInfo       func(out **SandboxInfo, c uintptr, id string) int32
+	SandboxInfoFree      func(i *SandboxInfo)
+	ListOptsInit         func(o *ListOpts, v uint32) int32
+	SandboxListPage      func(out *uintptr, c uintptr, o *ListOpts) int32
+	SandboxListCount     func(l uintptr) uintptr
+	SandboxListAt        func(l uintptr, i uintptr) *SandboxInfo
+	SandboxListNextToken func(l uintptr) *byte
+	SandboxListFree      func(l uintptr)
+	SandboxGetHost       func(out *Buf, s uintptr, port uint16) int32
+
+	ExecOptsInit      func(o *ExecOpts, v uint32) int32
+	ExecStart         func(out *uintptr, s uintptr, cmd string, o *ExecOpts, cb *ExecCallbacks) int32
+	ExecConnect       func(out *uintptr, s uintptr, pid uint32, cb *ExecCallbacks) int32
+	ExecPid           func(e uintptr) uint32
+	ExecWait          func(e uintptr, code *int32) int32
+	ExecKill          func(e uintptr) int32
+	ExecSendStdin     func(e uintptr, data unsafe.Pointer, n uintptr) int32
+	ExecCloseStdin    func(e uintptr) int32
+	ExecDisconnect    func(e uintptr) int32
+	ExecFree          func(e uintptr)
+	ExecRun           func(out *ExecOutput, s uintptr, cmd string, o *ExecOpts) int32
+	ExecOutputDispose func(o *ExecOutput)
+	ExecList          func(out *uintptr, s uintptr) int32
+	ProcessListCount  func(l uintptr) uintptr
+	ProcessListAt     func(l uintptr, i uintptr) *ProcessInfo
+	ProcessListFree   func(l uintptr)
+	PtyCreate         func(out *uintptr, s uintptr, cols, rows uint16, o *ExecOpts, cb *ExecCallbacks) int32
+	PtySendInput      func(e uintptr, data unsafe.Pointer, n uintptr) int32
+	PtyResize         func(e uintptr, cols, rows uint16) int32
+
+	FilesOptsInit     func(o *FilesOpts, v uint32) int32
+	FilesRead         func(out *Buf, s uintptr, path string, o *FilesOpts) int32
+	FilesReadStream   func(s uintptr, path string, cb uintptr, payload uintptr, o *FilesOpts) int32
+	FilesWrite        func(s uintptr, path string, data unsafe.Pointer, n uintptr, o *FilesOpts) int32
+	FilesWriteStream  func(s uintptr, path string, cb uintptr, payload uintptr, size int64, o *FilesOpts) int32
+	FilesWriteMany    func(s uintptr, entries *FileEntry, n uintptr, o *FilesOpts) int32
+	FilesList         func(out *uintptr, s uintptr, dir string, depth uint32, o *FilesOpts) int32
+	EntryListCount    func(l uintptr) uintptr
+	EntryListAt       func(l uintptr, i uintptr) *EntryInfo
+	EntryListFree     func(l uintptr)
+	FilesStat         func(out **EntryInfo, s uintptr, path string, o *FilesOpts) int32
+	EntryInfoFree     func(i *EntryInfo)
+	FilesExists       func(s uintptr, path string, o *FilesOpts) int32
+	FilesMakeDir      func(s uintptr, path string, o *FilesOpts) int32
+	FilesRename       func(s uintptr, from, to string, o *FilesOpts) int32
+	FilesRemove       func(s uintptr, path string, o *FilesOpts) int32
+	FilesWatch        func(out *uintptr, s uintptr, dir string, flags uint32, onEvent, onEnd, payload uintptr, o *FilesOpts) int32
+	WatchStop         func(w uintptr)
+	WatchFree         func(w uintptr)
+	FilesUploadURL    func(out *Buf, s uintptr, path string, user *byte, expS int64) int32
+	FilesDownloadURL  func(out *Buf, s uintptr, path string, user *byte, expS int64) int32
+)
+
+var (
+	loadOnce sync.Once
+	loadErr  error
+	libPath  string
+)
+
+// LibraryPath is where Load looks: $LIBE2B_PATH, else the loader's "libe2b.so.0".
+func LibraryPath() string {
+	if p := os.Getenv("LIBE2B_PATH"); p != "" {
+		return p
+	}
+	return "libe2b.so.0"
+}
+
+// Load opens libe2b once, checks its ABI version and fills the function table.
+func Load() error {
+	loadOnce.Do(func() { loadErr = load(LibraryPath()) })
+	return loadErr
+}
+
+// Loaded reports the path Load used.
+func Loaded() string { return libPath }
+
+func load(path string) (err error) {
+	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
+	if err != nil {
+		return fmt.Errorf("e2b: cannot load libe2b from %q (set LIBE2B_PATH to the library file): %w", path, err)
+	}
+	// RegisterLibFunc panics on a missing symbol; an old library then gets a clear error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("e2b: %s is not a compatible libe2b: %v", path, r)
+		}
+	}()
+	purego.RegisterLibFunc(&AbiVersion, h, "e2b_abi_version")
+	if got := AbiVersion(); got != ABIVersion {
+		return fmt.Errorf("e2b: %s has ABI version %d, this binding needs %d (install a matching libe2b or binding)", path, got, ABIVersion)
+	}
+	reg := func(fptr any, name string) { purego.RegisterLibFunc(fptr, h, name) }
+	reg(&Version, "e2b_version")
+	reg(&ErrorLast, "e2b_error_last")
+	reg(&StatusStr, "e2b_status_str")
+	reg(&BufDispose, "e2b_buf_dispose")
+	reg(&ClientOptsInit, "e2b_client_opts_init")
+	reg(&ClientNew, "e2b_client_new")
+	reg(&ClientFree, "e2b_client_free")
+	reg(&ClientDispatch, "e2b_client_dispatch")
+	reg(&ClientWakeFd, "e2b_client_wake_fd")
+	reg(&SandboxOptsInit, "e2b_sandbox_opts_init")
+	reg(&SandboxCreate, "e2b_sandbox_create")
+	reg(&SandboxConnect, "e2b_sandbox_connect")
+	reg(&SandboxFree, "e2b_sandbox_free")
+	reg(&SandboxID, "e2b_sandbox_id")
+	reg(&SandboxEnvdVersion, "e2b_sandbox_envd_version")
+	reg(&SandboxKill, "e2b_sandbox_kill")
+	reg(&SandboxSetTimeout, "e2b_sandbox_set_timeout")
+	reg(&SandboxPause, "e2b_sandbox_pause")
+	reg(&SandboxIsRunning, "e2b_sandbox_is_running")
+	reg(&SandboxGetInfo, "e2b_sandbox_get_info")
+	reg(&SandboxInfoFree, "e2b_sandbox_info_free")
+	reg(&ListOptsInit, "e2b_list_opts_init")
+	reg(&SandboxListPage, "e2b_sandbox_list_page")
+	reg(&SandboxListCount, "e2b_sandbox_list_count")
+	reg(&SandboxListAt, "e2b_sandbox_list_at")
+	reg(&SandboxListNextToken, "e2b_sandbox_list_next_token")
+	reg(&SandboxListFree, "e2b_sandbox_list_free")
+	reg(&SandboxGetHost, "e2b_sandbox_get_host")
+	reg(&ExecOptsInit, "e2b_exec_opts_init")
+	reg(&ExecStart, "e2b_exec_start")
+	reg(&ExecConnect, "e2b_exec_connect")
+	reg(&ExecPid, "e2b_exec_pid")
+	reg(&ExecWait, "e2b_exec_wait")
+	reg(&ExecKill, "e2b_exec_kill")
+	reg(&ExecSendStdin, "e2b_exec_send_stdin")
+	reg(&ExecCloseStdin, "e2b_exec_close_stdin")
+	reg(&ExecDisconnect, "e2b_exec_disconnect")
+	reg(&ExecFree, "e2b_exec_free")
+	reg(&ExecRun, "e2b_exec_run")
+	reg(&ExecOutputDispose, "e2b_exec_output_dispose")
+	reg(&ExecList, "e2b_exec_list")
+	reg(&ProcessListCount, "e2b_process_list_count")
+	reg(&ProcessListAt, "e2b_process_list_at")
+	reg(&ProcessListFree, "e2b_process_list_free")
+	reg(&PtyCreate, "e2b_pty_create")
+	reg(&PtySendInput, "e2b_pty_send_input")
+	reg(&PtyResize, "e2b_pty_resize")
+	reg(&FilesOptsInit, "e2b_files_opts_init")
+	reg(&FilesRead, "e2b_files_read")
+	reg(&FilesReadStream, "e2b_files_read_stream")
+	reg(&FilesWrite, "e2b_files_write")
+	reg(&FilesWriteStream, "e2b_files_write_stream")
+	reg(&FilesWriteMany, "e2b_files_write_many")
+	reg(&FilesList, "e2b_files_list")
+	reg(&EntryListCount, "e2b_entry_list_count")
+	reg(&EntryListAt, "e2b_entry_list_at")
+	reg(&EntryListFree, "e2b_entry_list_free")
+	reg(&FilesStat, "e2b_files_stat")
+	reg(&EntryInfoFree, "e2b_entry_info_free")
+	reg(&FilesExists, "e2b_files_exists")
+	reg(&FilesMakeDir, "e2b_files_make_dir")
+	reg(&FilesRename, "e2b_files_rename")
+	reg(&FilesRemove, "e2b_files_remove")
+	reg(&FilesWatch, "e2b_files_watch")
+	reg(&WatchStop, "e2b_watch_stop")
+	reg(&WatchFree, "e2b_watch_free")
+	reg(&FilesUploadURL, "e2b_files_upload_url")
+	reg(&FilesDownloadURL, "e2b_files_download_url")
+	initTrampolines()
+	libPath = path
+	return nil
+}
+
+// CallError is the error state of one failed call, copied out of libe2b.
+type CallError struct {
+	Code       int32
+	HTTPStatus int32
+	Message    string
+}
+
+// Call runs fn (one libe2b call) and, when it returns a negative code, reads e2b_error_last()
+// on the same OS thread. Goroutines hop threads between any two statements, and the error is
+// per thread, so the call and the read happen with the goroutine locked to its thread.
+func Call(fn func() int32) (int32, *CallError) {
+	runtime.LockOSThread()
+	rc := fn()
+	var ce *CallError
+	if rc < 0 {
+		e := ErrorLast()
+		ce = &CallError{Code: e.Code, HTTPStatus: e.HTTPStatus, Message: GoString(e.Message)}
+		if ce.Code == OK { // defensive: a negative return always carries its code
+			ce.Code = rc
+		}
+	}
+	runtime.UnlockOSThread()
+	return rc, ce
+}
+
+// FromC copies an e2b_error passed to a callback.
+func FromC(e *Error) *CallError {
+	if e == nil || e.Code == OK {
+		return nil
+	}
+	return &CallError{Code: e.Code, HTTPStatus: e.HTTPStatus, Message: GoString(e.Message)}
+}

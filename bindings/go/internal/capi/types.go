@@ -1,0 +1,235 @@
+// Package capi is the raw layer over libe2b's C ABI (include/e2b.h): C struct layouts, the
+// function table loaded with purego (no cgo), and the fixed set of callback trampolines.
+// The idiomatic API lives in package e2b; nothing here is meant for users.
+package capi
+
+import "unsafe"
+
+// ABIVersion is the value of E2B_ABI_VERSION this binding was written against.
+const ABIVersion = 1
+
+// Error codes (E2B_E*); values are ABI.
+const (
+	OK              = 0
+	EError          = -1
+	EInval          = -2
+	EVersion        = -3
+	ENotFound       = -4
+	ETimeout        = -5
+	EAuth           = -6
+	ERateLimit      = -7
+	ENoSpace        = -8
+	ECanceled       = -9
+	EUser           = -10
+	EMisuse         = -11
+	ESandboxNotFound = -12
+	EFileNotFound   = -13
+	ECommandExit    = -14
+	ETemplate       = -15
+	ENetwork        = -16
+	EProtocol       = -17
+	ENoMem          = -18
+)
+
+// Flags and enumerations from the header.
+const (
+	ClientFNoEnv           = 0x1
+	DeliveryServiceThread  = 0
+	DeliveryQueued         = 1
+	SandboxFInsecure       = 0x1
+	SandboxFNoInternet     = 0x2
+	SandboxFAutoPause      = 0x4
+	ListRunning            = 0x1
+	ListPaused             = 0x2
+	ExecFStdin             = 0x1
+	WatchFRecursive        = 0x1
+	ClientOptsVersion      = 2
+	SandboxOptsVersion     = 1
+	ListOptsVersion        = 1
+	ExecOptsVersion        = 1
+	ExecCallbacksVersion   = 1
+	FilesOptsVersion       = 1
+)
+
+// The structs below mirror include/e2b.h field by field; Go lays them out with the same
+// natural alignment as C on LP64 targets. layout_test.go checks them against the C compiler.
+
+// Error is e2b_error.
+type Error struct {
+	Code       int32
+	HTTPStatus int32
+	Message    *byte
+}
+
+// Buf is e2b_buf.
+type Buf struct {
+	Ptr      *byte
+	Size     uintptr
+	Reserved uintptr
+}
+
+// ClientOpts is e2b_client_opts (version 2).
+type ClientOpts struct {
+	Version          uint32
+	APIKey           *byte
+	Domain           *byte
+	APIURL           *byte
+	SandboxURL       *byte
+	RequestTimeoutMs int64
+	Proxy            *byte
+	UserAgent        *byte
+	MaxAttempts      uint32
+	Flags            uint32
+	Delivery         uint32
+}
+
+// SandboxOpts is e2b_sandbox_opts.
+type SandboxOpts struct {
+	Version    uint32
+	TemplateID *byte
+	TimeoutMs  int64
+	Metadata   **byte
+	Envs       **byte
+	Flags      uint32
+}
+
+// SandboxInfo is e2b_sandbox_info.
+type SandboxInfo struct {
+	Version        uint32
+	SandboxID      *byte
+	TemplateID     *byte
+	Alias          *byte
+	State          *byte
+	EnvdVersion    *byte
+	StartedAtMs    int64
+	EndAtMs        int64
+	CPUCount       int32
+	MemoryMB       int32
+	DiskSizeMB     int32
+	MetadataCount  uintptr
+	MetadataKeys   **byte
+	MetadataValues **byte
+}
+
+// ListOpts is e2b_list_opts.
+type ListOpts struct {
+	Version   uint32
+	States    uint32
+	Metadata  **byte
+	Limit     uint32
+	NextToken *byte
+}
+
+// ExecOpts is e2b_exec_opts.
+type ExecOpts struct {
+	Version   uint32
+	Cwd       *byte
+	Envs      **byte
+	User      *byte
+	TimeoutMs int64
+	Tag       *byte
+	Flags     uint32
+}
+
+// ExecCallbacks is e2b_exec_callbacks; the function pointers are purego trampolines.
+type ExecCallbacks struct {
+	Version  uint32
+	OnStdout uintptr
+	OnStderr uintptr
+	OnExit   uintptr
+	Payload  uintptr
+}
+
+// ExecOutput is e2b_exec_output.
+type ExecOutput struct {
+	Out      Buf
+	Err      Buf
+	ExitCode int32
+	Error    Buf
+}
+
+// ProcessInfo is e2b_process_info.
+type ProcessInfo struct {
+	Version  uint32
+	Pid      uint32
+	Cmd      *byte
+	ArgCount uintptr
+	Args     **byte
+	Tag      *byte
+}
+
+// FilesOpts is e2b_files_opts.
+type FilesOpts struct {
+	Version   uint32
+	User      *byte
+	TimeoutMs int64
+}
+
+// FileEntry is e2b_file_entry.
+type FileEntry struct {
+	Path *byte
+	Data unsafe.Pointer
+	Len  uintptr
+}
+
+// EntryInfo is e2b_entry_info.
+type EntryInfo struct {
+	Version        uint32
+	Type           uint32
+	Name           *byte
+	Path           *byte
+	Size           int64
+	Mode           uint32
+	Permissions    *byte
+	Owner          *byte
+	Group          *byte
+	ModifiedTimeNs int64
+	SymlinkTarget  *byte
+}
+
+// FsEvent is e2b_fs_event.
+type FsEvent struct {
+	Version uint32
+	Type    uint32
+	Name    *byte
+}
+
+// GoString copies a NUL-terminated C string ("" for NULL).
+func GoString(p *byte) string {
+	if p == nil {
+		return ""
+	}
+	n := 0
+	for *(*byte)(unsafe.Add(unsafe.Pointer(p), n)) != 0 {
+		n++
+	}
+	return string(unsafe.Slice(p, n))
+}
+
+// GoStrings copies n C strings from a C array.
+func GoStrings(arr **byte, n uintptr) []string {
+	if arr == nil || n == 0 {
+		return nil
+	}
+	ptrs := unsafe.Slice(arr, n)
+	out := make([]string, n)
+	for i, p := range ptrs {
+		out[i] = GoString(p)
+	}
+	return out
+}
+
+// Bytes copies len bytes at p (nil for len 0).
+func Bytes(p *byte, n uintptr) []byte {
+	if p == nil || n == 0 {
+		return []byte{}
+	}
+	return append([]byte(nil), unsafe.Slice(p, n)...)
+}
+
+// TakeBuf copies a filled e2b_buf into Go memory and disposes it.
+func TakeBuf(b *Buf) []byte {
+	out := Bytes(b.Ptr, b.Size)
+	BufDispose(b)
+	return out
+}
