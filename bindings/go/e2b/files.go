@@ -82,15 +82,15 @@ func (f *Files) ReadStream(ctx context.Context, path string, opts *FilesOptions)
 	}()
 	go func() { // cancellation: the blocked pipe write fails, so on_data returns nonzero
 		select {
-		case <-ctx.Done():
-			pr.CloseWithError(ctx.Err())
+		case <-ctx.Done(): // closing the write side keeps ctx.Err() for the reader
+			pw.CloseWithError(fmt.Errorf("e2b: Files.ReadStream: %w", ctx.Err()))
 		case <-sink.ended:
 		}
 	}()
 	select {
 	case <-sink.started:
 	case <-ctx.Done():
-		pr.CloseWithError(ctx.Err())
+		pr.Close()
 		return nil, fmt.Errorf("e2b: Files.ReadStream: %w", ctx.Err())
 	}
 	if !sink.gotData.Load() {
