@@ -10,13 +10,13 @@ import (
 
 // SandboxOptions are the options of Client.Create (the SDKs' Sandbox.create options).
 type SandboxOptions struct {
-	Template            string            // "" = "base"
-	Timeout             time.Duration     // lifetime; 0 = 5 minutes
-	Metadata            map[string]string //
-	Envs                map[string]string // sandbox-wide environment
-	Insecure            bool              // no envd access token (secure=false)
-	NoInternet          bool              // allow_internet_access=false
-	AutoPause           bool              // pause instead of kill at the end of the timeout
+	Template   string            // "" = "base"
+	Timeout    time.Duration     // lifetime; 0 = 5 minutes
+	Metadata   map[string]string //
+	Envs       map[string]string // sandbox-wide environment
+	Insecure   bool              // no envd access token (secure=false)
+	NoInternet bool              // allow_internet_access=false
+	AutoPause  bool              // pause instead of kill at the end of the timeout
 }
 
 // Sandbox is the local view of one remote sandbox. Close releases the local handle only; Kill

@@ -12,11 +12,11 @@ import (
 
 // The function table. Handles are uintptr: C memory the Go side never dereferences.
 var (
-	AbiVersion   func() int32
-	Version      func() string
-	ErrorLast    func() *Error
-	StatusStr    func(code int32) string
-	BufDispose   func(b *Buf)
+	AbiVersion func() int32
+	Version    func() string
+	ErrorLast  func() *Error
+	StatusStr  func(code int32) string
+	BufDispose func(b *Buf)
 
 	ClientOptsInit func(o *ClientOpts, v uint32) int32
 	ClientNew      func(out *uintptr, o *ClientOpts) int32
@@ -64,27 +64,27 @@ var (
 	PtySendInput      func(e uintptr, data unsafe.Pointer, n uintptr) int32
 	PtyResize         func(e uintptr, cols, rows uint16) int32
 
-	FilesOptsInit     func(o *FilesOpts, v uint32) int32
-	FilesRead         func(out *Buf, s uintptr, path string, o *FilesOpts) int32
-	FilesReadStream   func(s uintptr, path string, cb uintptr, payload uintptr, o *FilesOpts) int32
-	FilesWrite        func(s uintptr, path string, data unsafe.Pointer, n uintptr, o *FilesOpts) int32
-	FilesWriteStream  func(s uintptr, path string, cb uintptr, payload uintptr, size int64, o *FilesOpts) int32
-	FilesWriteMany    func(s uintptr, entries *FileEntry, n uintptr, o *FilesOpts) int32
-	FilesList         func(out *uintptr, s uintptr, dir string, depth uint32, o *FilesOpts) int32
-	EntryListCount    func(l uintptr) uintptr
-	EntryListAt       func(l uintptr, i uintptr) *EntryInfo
-	EntryListFree     func(l uintptr)
-	FilesStat         func(out **EntryInfo, s uintptr, path string, o *FilesOpts) int32
-	EntryInfoFree     func(i *EntryInfo)
-	FilesExists       func(s uintptr, path string, o *FilesOpts) int32
-	FilesMakeDir      func(s uintptr, path string, o *FilesOpts) int32
-	FilesRename       func(s uintptr, from, to string, o *FilesOpts) int32
-	FilesRemove       func(s uintptr, path string, o *FilesOpts) int32
-	FilesWatch        func(out *uintptr, s uintptr, dir string, flags uint32, onEvent, onEnd, payload uintptr, o *FilesOpts) int32
-	WatchStop         func(w uintptr)
-	WatchFree         func(w uintptr)
-	FilesUploadURL    func(out *Buf, s uintptr, path string, user *byte, expS int64) int32
-	FilesDownloadURL  func(out *Buf, s uintptr, path string, user *byte, expS int64) int32
+	FilesOptsInit    func(o *FilesOpts, v uint32) int32
+	FilesRead        func(out *Buf, s uintptr, path string, o *FilesOpts) int32
+	FilesReadStream  func(s uintptr, path string, cb uintptr, payload uintptr, o *FilesOpts) int32
+	FilesWrite       func(s uintptr, path string, data unsafe.Pointer, n uintptr, o *FilesOpts) int32
+	FilesWriteStream func(s uintptr, path string, cb uintptr, payload uintptr, size int64, o *FilesOpts) int32
+	FilesWriteMany   func(s uintptr, entries *FileEntry, n uintptr, o *FilesOpts) int32
+	FilesList        func(out *uintptr, s uintptr, dir string, depth uint32, o *FilesOpts) int32
+	EntryListCount   func(l uintptr) uintptr
+	EntryListAt      func(l uintptr, i uintptr) *EntryInfo
+	EntryListFree    func(l uintptr)
+	FilesStat        func(out **EntryInfo, s uintptr, path string, o *FilesOpts) int32
+	EntryInfoFree    func(i *EntryInfo)
+	FilesExists      func(s uintptr, path string, o *FilesOpts) int32
+	FilesMakeDir     func(s uintptr, path string, o *FilesOpts) int32
+	FilesRename      func(s uintptr, from, to string, o *FilesOpts) int32
+	FilesRemove      func(s uintptr, path string, o *FilesOpts) int32
+	FilesWatch       func(out *uintptr, s uintptr, dir string, flags uint32, onEvent, onEnd, payload uintptr, o *FilesOpts) int32
+	WatchStop        func(w uintptr)
+	WatchFree        func(w uintptr)
+	FilesUploadURL   func(out *Buf, s uintptr, path string, user *byte, expS int64) int32
+	FilesDownloadURL func(out *Buf, s uintptr, path string, user *byte, expS int64) int32
 )
 
 var (
@@ -121,11 +121,13 @@ func load(path string) (err error) {
 			err = fmt.Errorf("e2b: %s is not a compatible libe2b: %v", path, r)
 		}
 	}()
-	purego.RegisterLibFunc(&AbiVersion, h, "e2b_abi_version")
-	if got := AbiVersion(); got != ABIVersion {
+	var abi func() int32
+	purego.RegisterLibFunc(&abi, h, "e2b_abi_version")
+	if got := abi(); got != ABIVersion {
 		return fmt.Errorf("e2b: %s has ABI version %d, this binding needs %d (install a matching libe2b or binding)", path, got, ABIVersion)
 	}
 	reg := func(fptr any, name string) { purego.RegisterLibFunc(fptr, h, name) }
+	AbiVersion = abi
 	reg(&Version, "e2b_version")
 	reg(&ErrorLast, "e2b_error_last")
 	reg(&StatusStr, "e2b_status_str")

@@ -10,45 +10,45 @@ const ABIVersion = 1
 
 // Error codes (E2B_E*); values are ABI.
 const (
-	OK              = 0
-	EError          = -1
-	EInval          = -2
-	EVersion        = -3
-	ENotFound       = -4
-	ETimeout        = -5
-	EAuth           = -6
-	ERateLimit      = -7
-	ENoSpace        = -8
-	ECanceled       = -9
-	EUser           = -10
-	EMisuse         = -11
+	OK               = 0
+	EError           = -1
+	EInval           = -2
+	EVersion         = -3
+	ENotFound        = -4
+	ETimeout         = -5
+	EAuth            = -6
+	ERateLimit       = -7
+	ENoSpace         = -8
+	ECanceled        = -9
+	EUser            = -10
+	EMisuse          = -11
 	ESandboxNotFound = -12
-	EFileNotFound   = -13
-	ECommandExit    = -14
-	ETemplate       = -15
-	ENetwork        = -16
-	EProtocol       = -17
-	ENoMem          = -18
+	EFileNotFound    = -13
+	ECommandExit     = -14
+	ETemplate        = -15
+	ENetwork         = -16
+	EProtocol        = -17
+	ENoMem           = -18
 )
 
 // Flags and enumerations from the header.
 const (
-	ClientFNoEnv           = 0x1
-	DeliveryServiceThread  = 0
-	DeliveryQueued         = 1
-	SandboxFInsecure       = 0x1
-	SandboxFNoInternet     = 0x2
-	SandboxFAutoPause      = 0x4
-	ListRunning            = 0x1
-	ListPaused             = 0x2
-	ExecFStdin             = 0x1
-	WatchFRecursive        = 0x1
-	ClientOptsVersion      = 2
-	SandboxOptsVersion     = 1
-	ListOptsVersion        = 1
-	ExecOptsVersion        = 1
-	ExecCallbacksVersion   = 1
-	FilesOptsVersion       = 1
+	ClientFNoEnv          = 0x1
+	DeliveryServiceThread = 0
+	DeliveryQueued        = 1
+	SandboxFInsecure      = 0x1
+	SandboxFNoInternet    = 0x2
+	SandboxFAutoPause     = 0x4
+	ListRunning           = 0x1
+	ListPaused            = 0x2
+	ExecFStdin            = 0x1
+	WatchFRecursive       = 0x1
+	ClientOptsVersion     = 2
+	SandboxOptsVersion    = 1
+	ListOptsVersion       = 1
+	ExecOptsVersion       = 1
+	ExecCallbacksVersion  = 1
+	FilesOptsVersion      = 1
 )
 
 // The structs below mirror include/e2b.h field by field; Go lays them out with the same

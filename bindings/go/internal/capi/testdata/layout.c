@@ -1,0 +1,44 @@
+/* Prints the size and field offsets (declaration order) of the structs the Go binding mirrors,
+ * one struct per line: "name size off0 off1 ...". layout_test.go compares them with Go's. */
+#include <stddef.h>
+#include <stdio.h>
+#include "e2b.h"
+
+#define S(T) printf("\n%s %zu", #T, sizeof(T))
+#define F(T, f) printf(" %zu", offsetof(T, f))
+
+int main(void) {
+    S(e2b_error); F(e2b_error, code); F(e2b_error, http_status); F(e2b_error, message);
+    S(e2b_buf); F(e2b_buf, ptr); F(e2b_buf, size); F(e2b_buf, reserved);
+    S(e2b_client_opts); F(e2b_client_opts, version); F(e2b_client_opts, api_key);
+    F(e2b_client_opts, domain); F(e2b_client_opts, api_url); F(e2b_client_opts, sandbox_url);
+    F(e2b_client_opts, request_timeout_ms); F(e2b_client_opts, proxy); F(e2b_client_opts, user_agent);
+    F(e2b_client_opts, max_attempts); F(e2b_client_opts, flags); F(e2b_client_opts, delivery);
+    S(e2b_sandbox_opts); F(e2b_sandbox_opts, version); F(e2b_sandbox_opts, template_id);
+    F(e2b_sandbox_opts, timeout_ms); F(e2b_sandbox_opts, metadata); F(e2b_sandbox_opts, envs);
+    F(e2b_sandbox_opts, flags);
+    S(e2b_sandbox_info); F(e2b_sandbox_info, version); F(e2b_sandbox_info, sandbox_id);
+    F(e2b_sandbox_info, template_id); F(e2b_sandbox_info, alias); F(e2b_sandbox_info, state);
+    F(e2b_sandbox_info, envd_version); F(e2b_sandbox_info, started_at_ms); F(e2b_sandbox_info, end_at_ms);
+    F(e2b_sandbox_info, cpu_count); F(e2b_sandbox_info, memory_mb); F(e2b_sandbox_info, disk_size_mb);
+    F(e2b_sandbox_info, metadata_count); F(e2b_sandbox_info, metadata_keys); F(e2b_sandbox_info, metadata_values);
+    S(e2b_list_opts); F(e2b_list_opts, version); F(e2b_list_opts, states); F(e2b_list_opts, metadata);
+    F(e2b_list_opts, limit); F(e2b_list_opts, next_token);
+    S(e2b_exec_opts); F(e2b_exec_opts, version); F(e2b_exec_opts, cwd); F(e2b_exec_opts, envs);
+    F(e2b_exec_opts, user); F(e2b_exec_opts, timeout_ms); F(e2b_exec_opts, tag); F(e2b_exec_opts, flags);
+    S(e2b_exec_callbacks); F(e2b_exec_callbacks, version); F(e2b_exec_callbacks, on_stdout);
+    F(e2b_exec_callbacks, on_stderr); F(e2b_exec_callbacks, on_exit); F(e2b_exec_callbacks, payload);
+    S(e2b_exec_output); F(e2b_exec_output, out); F(e2b_exec_output, err); F(e2b_exec_output, exit_code);
+    F(e2b_exec_output, error);
+    S(e2b_process_info); F(e2b_process_info, version); F(e2b_process_info, pid); F(e2b_process_info, cmd);
+    F(e2b_process_info, arg_count); F(e2b_process_info, args); F(e2b_process_info, tag);
+    S(e2b_files_opts); F(e2b_files_opts, version); F(e2b_files_opts, user); F(e2b_files_opts, timeout_ms);
+    S(e2b_file_entry); F(e2b_file_entry, path); F(e2b_file_entry, data); F(e2b_file_entry, len);
+    S(e2b_entry_info); F(e2b_entry_info, version); F(e2b_entry_info, type); F(e2b_entry_info, name);
+    F(e2b_entry_info, path); F(e2b_entry_info, size); F(e2b_entry_info, mode); F(e2b_entry_info, permissions);
+    F(e2b_entry_info, owner); F(e2b_entry_info, group); F(e2b_entry_info, modified_time_ns);
+    F(e2b_entry_info, symlink_target);
+    S(e2b_fs_event); F(e2b_fs_event, version); F(e2b_fs_event, type); F(e2b_fs_event, name);
+    printf("\n");
+    return 0;
+}

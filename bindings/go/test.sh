@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Go binding: fetch the module deps (go.sum pinned), vet, build with CGO_ENABLED=0, and run the
+# suite against a private e2b-local started by the tests. Assumes the repo's build/ is built
+# (libe2b.so.0, e2b-local); override with LIBE2B_PATH / E2B_LOCAL_BIN.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cd "$here"
+if ! command -v go >/dev/null; then
+    echo "bindings/go: the go toolchain is not installed" >&2
+    exit 1
+fi
+export CGO_ENABLED=0
+export LIBE2B_PATH=${LIBE2B_PATH:-$repo/build/libe2b.so.0}
+export E2B_LOCAL_BIN=${E2B_LOCAL_BIN:-$repo/build/e2b-local}
+for f in "$LIBE2B_PATH" "$E2B_LOCAL_BIN"; do
+    [ -e "$f" ] || { echo "bindings/go: $f is missing (build the repo first)" >&2; exit 1; }
+done
+go mod download
+go vet ./...
+go build ./...
+go test -count=1 -timeout 240s ./...
