@@ -8,6 +8,7 @@
 #   BENCH_ONLY=run,pause bash bench/run.sh       # some phases (cold,create,run,pause,idle memory,concurrent)
 #   E2B_LOCAL_BIN=/path/e2b-local (E2B_LOCAL_BIN_COMMIT=<sha> to record what it was built from),
 #   BENCH_KEEP=1 (keep the temp dir and server log)
+#   BENCH_CLIENTS=0 (skip the client comparison, bench/clients.mjs), BENCH_CLIENTS_ONLY=1 (only it)
 #
 # Exit status: non-zero only if something failed (server did not start, a request errored);
 # missed performance targets are reported, not failures.
@@ -75,10 +76,20 @@ done
 [[ -n $URL ]] || { echo "bench/run.sh: e2b-local not ready after 30 s" >&2; tail -20 "$LOG" >&2; exit 1; }
 echo "bench/run.sh: e2b-local $URL (pid $SRV, state $STATE)" >&2
 
-E2B_API_URL=$URL E2B_SANDBOX_URL=$URL E2B_API_KEY=$KEY E2B_LOCAL_PID=$SRV E2B_LOCAL_BIN_USED=$BIN \
-  node "$REPO/bench/e2b_local_bench.mjs"
+status=0
+if [[ ${BENCH_CLIENTS_ONLY:-0} != 1 ]]; then
+  E2B_API_URL=$URL E2B_SANDBOX_URL=$URL E2B_API_KEY=$KEY E2B_LOCAL_PID=$SRV E2B_LOCAL_BIN_USED=$BIN \
+    node "$REPO/bench/e2b_local_bench.mjs" || status=$?
+fi
+# Client comparison (bench/clients.mjs): JS SDK vs libe2b vs raw libcurl (+ bindings) on this server.
+if [[ ${BENCH_CLIENTS:-1} == 1 ]]; then
+  [[ -x $REPO/build/client_bench ]] || cmake --build "$REPO/build" --target client_bench
+  E2B_API_URL=$URL E2B_SANDBOX_URL=$URL E2B_API_KEY=$KEY \
+    node --expose-gc "$REPO/bench/clients.mjs" || status=$?
+fi
 
 if grep -qiE 'error|assert|sanitizer|abort' "$LOG"; then
   echo "bench/run.sh: server log has error lines (bench/results/server-latest.log):" >&2
   grep -iE 'error|assert|sanitizer|abort' "$LOG" | head -10 >&2
 fi
+exit "$status"

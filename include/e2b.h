@@ -224,6 +224,67 @@ E2B_API void e2b_sandbox_list_free(e2b_sandbox_list *list);
  * (caller disposes). Thread: any, non-blocking. */
 E2B_API int e2b_sandbox_get_host(e2b_buf *out, const e2b_sandbox *sandbox, uint16_t port);
 
+/* Resource usage samples of a sandbox (GET /sandboxes/{id}/metrics; SDK: getMetrics), oldest
+ * first. Allocated by libe2b; fields may be appended (read `version`). Since 0.1. */
+typedef struct e2b_sandbox_metric {
+    uint32_t version;            /* 1 */
+    int32_t cpu_count;
+    int64_t timestamp_ms;        /* unix ms of the sample */
+    double cpu_used_pct;         /* 0..100 over all its vCPUs */
+    int64_t mem_used_bytes;
+    int64_t mem_total_bytes;
+    int64_t disk_used_bytes;
+    int64_t disk_total_bytes;
+} e2b_sandbox_metric;
+typedef struct e2b_sandbox_metric_list e2b_sandbox_metric_list;
+/* Samples between start_unix_s and end_unix_s (each < 0 = unbounded on that side). *out owned by
+ * the caller (e2b_sandbox_metric_list_free). Errors: E2B_ESANDBOX_NOT_FOUND, E2B_EAUTH,
+ * E2B_EINVAL, E2B_ETIMEOUT, E2B_ENETWORK, E2B_EPROTOCOL. Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_sandbox_get_metrics(e2b_sandbox_metric_list **out, e2b_client *client,
+                                    const char *sandbox_id, int64_t start_unix_s, int64_t end_unix_s);
+/* Count (0 and E2B_EINVAL as the last error for NULL); items borrowed until the list is freed
+ * (NULL when out of range). NULL frees nothing. Thread: any. Since 0.1. */
+E2B_API size_t e2b_sandbox_metric_list_count(const e2b_sandbox_metric_list *list);
+E2B_API const e2b_sandbox_metric *e2b_sandbox_metric_list_at(const e2b_sandbox_metric_list *list,
+                                                             size_t i);
+E2B_API void e2b_sandbox_metric_list_free(e2b_sandbox_metric_list *list);
+
+/* Log lines the platform keeps about a sandbox (GET /v2/sandboxes/{id}/logs): lifecycle events
+ * such as created, paused, resumed, expired. Not the output of its commands. */
+#define E2B_LOGS_F_BACKWARD 0x1u  /* newest first; cursor_ms then bounds from above */
+typedef struct e2b_logs_opts {
+    uint32_t version;        /* E2B_LOGS_OPTS_VERSION */
+    int64_t cursor_ms;       /* unix ms to start from; 0 = the beginning (or the end, BACKWARD) */
+    uint32_t limit;          /* 1..1000; 0 = 1000 */
+    uint32_t flags;          /* E2B_LOGS_F_* */
+    const char *min_level;   /* NULL = all; "debug" | "info" | "warn" | "error" */
+    const char *search;      /* NULL = none; case-sensitive substring of the message */
+} e2b_logs_opts;
+#define E2B_LOGS_OPTS_VERSION 1
+#define E2B_LOGS_OPTS_INIT {E2B_LOGS_OPTS_VERSION, 0, 0, 0, NULL, NULL}
+E2B_API int e2b_logs_opts_init(e2b_logs_opts *opts, uint32_t version);
+typedef struct e2b_sandbox_log_entry {
+    uint32_t version;            /* 1 */
+    int64_t timestamp_ms;        /* unix ms */
+    const char *level;           /* "debug" | "info" | "warn" | "error" (as sent) */
+    const char *message;
+    size_t field_count;          /* structured fields, parallel arrays */
+    const char *const *field_keys;
+    const char *const *field_values;
+} e2b_sandbox_log_entry;
+typedef struct e2b_sandbox_log_list e2b_sandbox_log_list;
+/* One page of a sandbox's logs (a running, paused or recently ended sandbox). opts NULL =
+ * defaults. To page forward, pass the last entry's timestamp_ms + 1 as the next cursor_ms.
+ * *out owned by the caller (e2b_sandbox_log_list_free). Errors as e2b_sandbox_get_metrics, and
+ * E2B_EINVAL for a limit > 1000, unknown flags or level. Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_sandbox_get_logs(e2b_sandbox_log_list **out, e2b_client *client,
+                                 const char *sandbox_id, const e2b_logs_opts *opts);
+/* As the metric list accessors. Thread: any. Since 0.1. */
+E2B_API size_t e2b_sandbox_log_list_count(const e2b_sandbox_log_list *list);
+E2B_API const e2b_sandbox_log_entry *e2b_sandbox_log_list_at(const e2b_sandbox_log_list *list,
+                                                             size_t i);
+E2B_API void e2b_sandbox_log_list_free(e2b_sandbox_log_list *list);
+
 /* ---- Commands and PTY ------------------------------------------------------------------- */
 /* Processes in the sandbox (envd process.Process). A command string runs as
  * `/bin/bash -l -c <cmd>`, as the official SDKs do. Blocking functions below fail with

@@ -13,6 +13,15 @@ using e2b::Json;
 
 namespace {
 
+// Rank of a log level for the v2 `level` filter; -1 when unknown.
+int log_level_rank(const std::string& l) {
+    if (l == "debug") return 0;
+    if (l == "info") return 1;
+    if (l == "warn") return 2;
+    if (l == "error") return 3;
+    return -1;
+}
+
 constexpr const char* kClientId = "6532622b";  // E2B keeps this constant for old clients
 
 std::string json_body(const Json& j) { return e2b::json_print(j.get()); }
@@ -365,7 +374,7 @@ ApiResponse Api::route(const ApiRequest& req, Yield y) {
 
     // /sandboxes/{id}[/action], /v2/sandboxes/{id}/logs
     bool v2logs = seg.size() == 4 && seg[0] == "v2" && seg[1] == "sandboxes" && seg[3] == "logs";
-    if ((seg.size() == 2 || seg.size() == 3) && seg[0] == "sandboxes" || v2logs) {
+    if (((seg.size() == 2 || seg.size() == 3) && seg[0] == "sandboxes") || v2logs) {
         std::string id = sandbox_id(v2logs ? seg[2] : seg[1]);
         std::string action = v2logs ? "logs-v2" : (seg.size() == 3 ? seg[2] : "");
 
@@ -446,10 +455,37 @@ ApiResponse Api::route(const ApiRequest& req, Yield y) {
                     throw ApiError{400, "Invalid limit"};
                 }
             }
+            // v2 filters: direction (backward = newest first, cursor as the upper bound),
+            // minimum level, case-sensitive substring search.
+            bool backward = false;
+            int min_level = 0;
+            std::string search;
+            if (action == "logs-v2") {
+                if (auto q = qparam(req, "direction")) {
+                    if (*q == "backward") backward = true;
+                    else if (*q != "forward") throw ApiError{400, "Invalid direction"};
+                }
+                if (auto q = qparam(req, "level")) {
+                    min_level = log_level_rank(*q);
+                    if (min_level < 0) throw ApiError{400, "Invalid level"};
+                }
+                if (auto q = qparam(req, "search")) search = *q;
+                if (!qparam(req, "cursor") && backward) from_ms = INT64_MAX;
+            }
+            std::vector<const decltype(sb->logs)::value_type*> picked;
+            for (auto& e : sb->logs) {
+                int64_t ms = e.ts_ns / 1000000;
+                if (backward ? ms > from_ms : ms < from_ms) continue;
+                if (log_level_rank(e.level) < min_level) continue;
+                if (!search.empty() && e.message.find(search) == std::string::npos) continue;
+                picked.push_back(&e);
+            }
+            if (backward) std::reverse(picked.begin(), picked.end());
             Json logs = e2b::json_array(), entries = e2b::json_array();
             int64_t n = 0;
-            for (auto& e : sb->logs) {
-                if (e.ts_ns / 1000000 < from_ms || n >= limit) continue;
+            for (auto* ep : picked) {
+                auto& e = *ep;
+                if (n >= limit) break;
                 ++n;
                 Json l = e2b::json_object();
                 e2b::json_set_str(l.get(), "timestamp", e2b::rfc3339(e.ts_ns, 3));

@@ -19,8 +19,7 @@ namespace {
 // out can be converted back with a static_cast.
 struct InfoHolder : e2b_sandbox_info {
     std::string id, tmpl, alias, state, envd;
-    std::vector<std::string> keys, vals;
-    std::vector<const char*> kp, vp;
+    e2b::capi::CPairs meta;
 };
 
 struct LastError {
@@ -130,17 +129,10 @@ e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
 }
 
 void fill_metadata(InfoHolder* h, const e2b::proto::StringMap& m) {
-    for (const auto& [k, v] : m) {
-        h->keys.push_back(k);
-        h->vals.push_back(v);
-    }
-    for (size_t i = 0; i < h->keys.size(); ++i) {
-        h->kp.push_back(h->keys[i].c_str());
-        h->vp.push_back(h->vals[i].c_str());
-    }
-    h->metadata_count = h->keys.size();
-    h->metadata_keys = h->kp.data();
-    h->metadata_values = h->vp.data();
+    h->meta.assign(m);
+    h->metadata_count = h->meta.keys.size();
+    h->metadata_keys = h->meta.kp.data();
+    h->metadata_values = h->meta.vp.data();
 }
 
 template <class D>
@@ -411,25 +403,10 @@ int e2b_sandbox_list_page(e2b_sandbox_list** out, e2b_client* client, const e2b_
     });
 }
 
-size_t e2b_sandbox_list_count(const e2b_sandbox_list* list) {
-    if (!list) {
-        set_getter_error("list");
-        return 0;
-    }
-    set_ok();
-    return list->items.size();
-}
+size_t e2b_sandbox_list_count(const e2b_sandbox_list* list) { return e2b::capi::list_count(list); }
 
 const e2b_sandbox_info* e2b_sandbox_list_at(const e2b_sandbox_list* list, size_t i) {
-    if (!list || i >= list->items.size()) {
-        try {
-            set_error(E2B_EINVAL, 0, list ? "index out of range" : "list must not be NULL");
-        } catch (...) {
-        }
-        return nullptr;
-    }
-    set_ok();
-    return list->items[i].get();
+    return e2b::capi::list_at(list, i);
 }
 
 const char* e2b_sandbox_list_next_token(const e2b_sandbox_list* list) {

@@ -250,11 +250,10 @@ int e2b_exec_list(e2b_process_list** out, e2b_sandbox* sandbox) {
     });
 }
 
-size_t e2b_process_list_count(const e2b_process_list* list) { return list ? list->items.size() : 0; }
+size_t e2b_process_list_count(const e2b_process_list* list) { return list_count(list); }
 
 const e2b_process_info* e2b_process_list_at(const e2b_process_list* list, size_t i) {
-    if (!list || i >= list->items.size()) return nullptr;
-    return list->items[i].get();
+    return list_at(list, i);
 }
 
 void e2b_process_list_free(e2b_process_list* list) { delete list; }

@@ -173,22 +173,10 @@ int e2b_files_list(e2b_entry_list** out, e2b_sandbox* sandbox, const char* dir, 
     });
 }
 
-size_t e2b_entry_list_count(const e2b_entry_list* list) {
-    if (!list) {
-        set_error(E2B_EINVAL, "list must not be NULL");
-        return 0;
-    }
-    set_ok();
-    return list->items.size();
-}
+size_t e2b_entry_list_count(const e2b_entry_list* list) { return list_count(list); }
 
 const e2b_entry_info* e2b_entry_list_at(const e2b_entry_list* list, size_t i) {
-    if (!list || i >= list->items.size()) {
-        set_error(E2B_EINVAL, list ? "index out of range" : "list must not be NULL");
-        return nullptr;
-    }
-    set_ok();
-    return list->items[i].get();
+    return list_at(list, i);
 }
 
 void e2b_entry_list_free(e2b_entry_list* list) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/core.hpp"
 #include "e2b.h"
@@ -78,4 +79,41 @@ inline void fill_buf(e2b_buf* out, const char* data, size_t n) {
     out->reserved = n + 1;
 }
 
+// The opaque list handles hold `std::vector<std::unique_ptr<Holder>> items`, Holder deriving
+// from the public struct; these are their count/at accessors (NULL list or index out of range:
+// E2B_EINVAL as the last error, 0 / NULL returned).
+template <class L>
+size_t list_count(const L* list) noexcept {
+    if (!list) {
+        set_error(E2B_EINVAL, "list must not be NULL");
+        return 0;
+    }
+    set_ok();
+    return list->items.size();
+}
+template <class L>
+auto list_at(const L* list, size_t i) noexcept -> decltype(list->items[i].get()) {
+    if (!list || i >= list->items.size()) {
+        set_error(E2B_EINVAL, list ? "index out of range" : "list must not be NULL");
+        return nullptr;
+    }
+    set_ok();
+    return list->items[i].get();
+}
+// Keeps the strings of a string map alive and exposes them as parallel C arrays.
+struct CPairs {
+    std::vector<std::string> keys, vals;
+    std::vector<const char*> kp, vp;
+    template <class Map>
+    void assign(const Map& m) {
+        for (const auto& [k, v] : m) {
+            keys.push_back(k);
+            vals.push_back(v);
+        }
+        for (size_t i = 0; i < keys.size(); ++i) {
+            kp.push_back(keys[i].c_str());
+            vp.push_back(vals[i].c_str());
+        }
+    }
+};
 }  // namespace e2b::capi

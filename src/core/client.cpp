@@ -189,6 +189,36 @@ ListPage Client::list(const ListOptions& o) {
     return p;
 }
 
+std::vector<proto::SandboxMetric> Client::metrics(const std::string& id, int64_t start_s,
+                                                  int64_t end_s) {
+    std::string q;
+    if (start_s >= 0) q += "start=" + std::to_string(start_s);
+    if (end_s >= 0) q += (q.empty() ? "" : "&") + std::string("end=") + std::to_string(end_s);
+    auto r = api("GET", "/sandboxes/" + url_encode(id) + "/metrics" + (q.empty() ? "" : "?" + q), "",
+                 true);
+    if (r.status != 200) throw_mapped(proto::map_api_error(proto::ApiOp::kMetrics, r.status, r.body, id));
+    std::vector<proto::SandboxMetric> out;
+    std::string err;
+    if (!proto::parse_sandbox_metrics(r.body, &out, &err))
+        throw Error(E2B_EPROTOCOL, "malformed sandbox metrics: " + err, r.status);
+    return out;
+}
+
+std::vector<proto::SandboxLogEntry> Client::logs(const std::string& id, const LogsQuery& lq) {
+    std::string q = lq.backward ? "?direction=backward" : "?direction=forward";
+    if (lq.cursor_ms >= 0) q += "&cursor=" + std::to_string(lq.cursor_ms);
+    if (lq.limit > 0) q += "&limit=" + std::to_string(lq.limit);
+    if (!lq.level.empty()) q += "&level=" + url_encode(lq.level);
+    if (!lq.search.empty()) q += "&search=" + url_encode(lq.search);
+    auto r = api("GET", "/v2/sandboxes/" + url_encode(id) + "/logs" + q, "", true);
+    if (r.status != 200) throw_mapped(proto::map_api_error(proto::ApiOp::kLogs, r.status, r.body, id));
+    std::vector<proto::SandboxLogEntry> out;
+    std::string err;
+    if (!proto::parse_sandbox_logs(r.body, &out, &err))
+        throw Error(E2B_EPROTOCOL, "malformed sandbox logs: " + err, r.status);
+    return out;
+}
+
 // ---- Sandbox ----
 
 Sandbox::Sandbox(Client& c, proto::Sandbox s) : c_(c), s_(std::move(s)) {

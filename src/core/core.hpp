@@ -63,6 +63,15 @@ struct ListPage {
     std::string next_token;  // empty on the last page
 };
 
+// GET /v2/sandboxes/{id}/logs query.
+struct LogsQuery {
+    int64_t cursor_ms = -1;      // <0: none
+    int32_t limit = 0;           // 0: server default (1000)
+    bool backward = false;       // direction
+    std::string level;           // "" | debug | info | warn | error
+    std::string search;
+};
+
 class Sandbox;
 
 class Client {
@@ -75,6 +84,9 @@ public:
     std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
     proto::SandboxDetail get_info(const std::string& id);
     ListPage list(const ListOptions& o);
+    // start/end: unix seconds, <0 = unset.
+    std::vector<proto::SandboxMetric> metrics(const std::string& id, int64_t start_s, int64_t end_s);
+    std::vector<proto::SandboxLogEntry> logs(const std::string& id, const LogsQuery& q);
 
     // Control-plane request; throws on transport failures, returns any HTTP response.
     transport::Response api(const std::string& method, const std::string& path,

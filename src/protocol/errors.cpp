@@ -89,6 +89,7 @@ MappedError map_api_error(ApiOp op, int status, std::string_view body, std::stri
             case ApiOp::kSetTimeout:
             case ApiOp::kPause:
             case ApiOp::kMetrics:
+            case ApiOp::kLogs:
                 return make(E2B_ESANDBOX_NOT_FOUND, status,
                             "Sandbox " + std::string(sandbox_id) + " not found");
             case ApiOp::kConnect:

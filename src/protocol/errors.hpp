@@ -23,7 +23,7 @@ struct MappedError {
 
 // ---- control plane ----
 enum class ApiOp {
-    kCreate, kGetInfo, kList, kKill, kSetTimeout, kPause, kConnect, kMetrics, kOther
+    kCreate, kGetInfo, kList, kKill, kSetTimeout, kPause, kConnect, kMetrics, kLogs, kOther
 };
 // Maps a non-2xx control-plane response. `sandbox_id` fills the SDK's not-found messages.
 MappedError map_api_error(ApiOp op, int http_status, std::string_view body,

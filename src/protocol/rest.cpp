@@ -183,6 +183,30 @@ bool parse_sandbox_metrics(std::string_view body, std::vector<SandboxMetric>* ou
     return true;
 }
 
+bool parse_sandbox_logs(std::string_view body, std::vector<SandboxLogEntry>* out, std::string* err) {
+    Json j = parse_body(body, false, err);
+    if (!j) return false;
+    const cJSON* arr = nullptr;
+    if (!read_arr(j.get(), "logs", &arr, err)) return false;
+    std::vector<SandboxLogEntry> list;
+    size_t i = 0;
+    for (const cJSON* it = arr ? arr->child : nullptr; it; it = it->next, ++i) {
+        SandboxLogEntry e;
+        bool ok = cJSON_IsObject(it);
+        if (!ok) *err = "expected an object";
+        ok = ok && require(it, "timestamp", err) && read_time(it, "timestamp", &e.timestamp_ns, err) &&
+             read_str(it, "level", &e.level, err) && read_str(it, "message", &e.message, err) &&
+             read_str_map(it, "fields", &e.fields, err);
+        if (!ok) {
+            *err = "logs[" + std::to_string(i) + "]." + *err;
+            return false;
+        }
+        list.push_back(std::move(e));
+    }
+    *out = std::move(list);
+    return true;
+}
+
 ApiError parse_api_error(std::string_view body) {
     ApiError e;
     Json j = json_parse(body);

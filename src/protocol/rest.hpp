@@ -105,6 +105,15 @@ struct SandboxMetric {
 bool parse_sandbox_metrics(std::string_view body, std::vector<SandboxMetric>* out,
                            std::string* err);
 
+// GET /v2/sandboxes/{id}/logs → {"logs": [SandboxLogEntry]}.
+struct SandboxLogEntry {
+    int64_t timestamp_ns = 0;
+    std::string level;    // "debug" | "info" | "warn" | "error"
+    std::string message;
+    StringMap fields;
+};
+bool parse_sandbox_logs(std::string_view body, std::vector<SandboxLogEntry>* out, std::string* err);
+
 // {"code": int, "message": str, "error_code"?: str}. Lenient on purpose: any body is accepted
 // and `message` stays empty when the body is not that shape (the caller then shows the raw body).
 struct ApiError {

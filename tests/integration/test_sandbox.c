@@ -385,6 +385,105 @@ static void test_lifecycle(void **state) {
     e2b_client_free(c);
 }
 
+/* Metrics samples and platform logs: shapes, filters, paging, failure paths. */
+static void test_metrics_and_logs(void **state) {
+    (void)state;
+    e2b_client *c = new_client(KEY);
+    e2b_sandbox *s = NULL;
+    assert_int_equal(e2b_sandbox_create(&s, c, NULL), E2B_OK);
+    const char *id = e2b_sandbox_id(s);
+
+    e2b_sandbox_metric_list *ml = NULL;
+    assert_int_equal(e2b_sandbox_get_metrics(&ml, c, id, -1, -1), E2B_OK);
+    assert_true(e2b_sandbox_metric_list_count(ml) >= 1);
+    const e2b_sandbox_metric *m = e2b_sandbox_metric_list_at(ml, 0);
+    assert_non_null(m);
+    assert_int_equal(m->version, 1);
+    assert_true(m->cpu_count >= 1);
+    assert_true(m->mem_total_bytes > 0);
+    assert_true(m->mem_used_bytes > 0 && m->mem_used_bytes <= m->mem_total_bytes);
+    assert_true(m->timestamp_ms > now_ms() - 60000 && m->timestamp_ms <= now_ms() + 1000);
+    assert_true(m->cpu_used_pct >= 0 && m->cpu_used_pct <= 100.0 * m->cpu_count);
+    assert_null(e2b_sandbox_metric_list_at(ml, e2b_sandbox_metric_list_count(ml)));
+    assert_int_equal(e2b_error_last()->code, E2B_EINVAL);
+    e2b_sandbox_metric_list_free(ml);
+    assert_failed_with(e2b_sandbox_get_metrics(&ml, c, id, 100, 50), E2B_EINVAL);
+    assert_null(ml);
+
+    assert_int_equal(e2b_sandbox_pause(s), 1);
+    e2b_sandbox *again = NULL;
+    assert_int_equal(e2b_sandbox_connect(&again, c, id, 0), E2B_OK);
+
+    e2b_sandbox_log_list *ll = NULL;
+    assert_int_equal(e2b_sandbox_get_logs(&ll, c, id, NULL), E2B_OK);
+    size_t n = e2b_sandbox_log_list_count(ll);
+    assert_true(n >= 3); /* created, paused, resumed */
+    const e2b_sandbox_log_entry *first = e2b_sandbox_log_list_at(ll, 0);
+    assert_string_equal(first->level, "info");
+    assert_non_null(strstr(first->message, "created"));
+    assert_true(first->timestamp_ms > now_ms() - 60000);
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const e2b_sandbox_log_entry *e = e2b_sandbox_log_list_at(ll, i);
+        assert_true(e->timestamp_ms >= prev);
+        prev = e->timestamp_ms;
+    }
+    int64_t second_ts = e2b_sandbox_log_list_at(ll, 1)->timestamp_ms;
+    e2b_sandbox_log_list_free(ll);
+
+    /* newest first, limit 1: the resume */
+    e2b_logs_opts lo;
+    assert_int_equal(e2b_logs_opts_init(&lo, E2B_LOGS_OPTS_VERSION), E2B_OK);
+    lo.flags = E2B_LOGS_F_BACKWARD;
+    lo.limit = 1;
+    assert_int_equal(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_OK);
+    assert_int_equal(e2b_sandbox_log_list_count(ll), 1);
+    assert_non_null(strstr(e2b_sandbox_log_list_at(ll, 0)->message, "resumed"));
+    e2b_sandbox_log_list_free(ll);
+    /* search and cursor */
+    e2b_logs_opts_init(&lo, E2B_LOGS_OPTS_VERSION);
+    lo.search = "paused";
+    assert_int_equal(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_OK);
+    assert_int_equal(e2b_sandbox_log_list_count(ll), 1);
+    e2b_sandbox_log_list_free(ll);
+    e2b_logs_opts_init(&lo, E2B_LOGS_OPTS_VERSION);
+    lo.cursor_ms = second_ts;
+    assert_int_equal(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_OK);
+    assert_int_equal(e2b_sandbox_log_list_count(ll), n - 1);
+    e2b_sandbox_log_list_free(ll);
+    lo.min_level = "error";
+    assert_int_equal(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_OK);
+    assert_int_equal(e2b_sandbox_log_list_count(ll), 0);
+    e2b_sandbox_log_list_free(ll);
+    /* bad input */
+    lo.min_level = "loud";
+    assert_failed_with(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_EINVAL);
+    e2b_logs_opts_init(&lo, E2B_LOGS_OPTS_VERSION);
+    lo.limit = 1001;
+    assert_failed_with(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_EINVAL);
+    lo.limit = 0;
+    lo.version = 99;
+    assert_failed_with(e2b_sandbox_get_logs(&ll, c, id, &lo), E2B_EVERSION);
+    assert_int_equal(e2b_logs_opts_init(&lo, 0), E2B_EVERSION);
+    assert_failed_with(e2b_sandbox_get_logs(&ll, c, "nosuchsandbox", NULL), E2B_ESANDBOX_NOT_FOUND);
+    assert_failed_with(e2b_sandbox_get_metrics(&ml, c, "nosuchsandbox", -1, -1), E2B_ESANDBOX_NOT_FOUND);
+    assert_failed_with(e2b_sandbox_get_logs(&ll, c, NULL, NULL), E2B_EINVAL);
+    assert_int_equal(e2b_sandbox_log_list_count(NULL), 0);
+    assert_int_equal(e2b_error_last()->code, E2B_EINVAL);
+    assert_int_equal(e2b_sandbox_metric_list_count(NULL), 0);
+    e2b_sandbox_log_list_free(NULL);
+    e2b_sandbox_metric_list_free(NULL);
+    e2b_client *bad = new_client(BAD_KEY);
+    assert_failed_with(e2b_sandbox_get_logs(&ll, bad, id, NULL), E2B_EAUTH);
+    assert_failed_with(e2b_sandbox_get_metrics(&ml, bad, id, -1, -1), E2B_EAUTH);
+    e2b_client_free(bad);
+
+    assert_int_equal(e2b_sandbox_kill(again), E2B_OK);
+    e2b_sandbox_free(again);
+    e2b_sandbox_free(s);
+    e2b_client_free(c);
+}
+
 int main(int argc, char **argv) {
     int begun = harness_begin(argc, argv, "test_sandbox");
     if (begun != 0) return begun > 0 ? 0 : 1;
@@ -392,7 +491,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_versions),      cmocka_unit_test(test_opts_init),
         cmocka_unit_test(test_client_config), cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_null_args),     cmocka_unit_test(test_unknown_sandbox),
-        cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_lifecycle),     cmocka_unit_test(test_metrics_and_logs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     harness_server_stop();

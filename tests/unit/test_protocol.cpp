@@ -568,6 +568,21 @@ static void rest_listed_and_metrics(void**) {
     assert_str(err, "[0].cpuUsedPct: expected a number");
     assert_false(parse_sandbox_metrics(R"([null])", &m, &err));
 
+    std::vector<SandboxLogEntry> logs;
+    assert_true(parse_sandbox_logs(
+        R"({"logs":[{"timestamp":"2026-08-21T10:00:05.250Z","level":"info","message":"sandbox created","fields":{"a":"b"}}]})",
+        &logs, &err));
+    assert_int_equal(logs.size(), 1);
+    assert_true(logs[0].timestamp_ns == 1787306405250LL * 1000000LL);
+    assert_str(logs[0].level, "info");
+    assert_str(logs[0].fields["a"], "b");
+    assert_true(parse_sandbox_logs(R"({"logs":[]})", &logs, &err) && logs.empty());
+    assert_true(parse_sandbox_logs(R"({})", &logs, &err) && logs.empty());
+    assert_false(parse_sandbox_logs(R"({"logs":[{"level":"info","message":"x"}]})", &logs, &err));
+    assert_str(err, "logs[0].timestamp: missing");
+    assert_false(parse_sandbox_logs(R"({"logs":[{"timestamp":"2026-08-21T10:00:05Z","message":1}]})", &logs, &err));
+    assert_false(parse_sandbox_logs(R"([])", &logs, &err));
+
     ApiError e = parse_api_error(R"({"code":404,"message":"Sandbox \"x\" doesn't exist","error_code":"sandbox_create_failed"})");
     assert_int_equal(e.code, 404);
     assert_str(*e.message, "Sandbox \"x\" doesn't exist");
@@ -771,6 +786,7 @@ static void truncated_inputs_fail_cleanly(void**) {
             SandboxDetail d;
             std::vector<ListedSandbox> ls;
             std::vector<SandboxMetric> ms;
+            std::vector<SandboxLogEntry> sl;
             ProcessEvent pe;
             EntryInfo ei;
             std::vector<EntryInfo> es;
@@ -784,6 +800,7 @@ static void truncated_inputs_fail_cleanly(void**) {
             assert_false(parse_sandbox_detail(p, &d, &err));
             assert_false(parse_listed_sandboxes(p, &ls, &err));
             assert_false(parse_sandbox_metrics(p, &ms, &err));
+            assert_false(parse_sandbox_logs(p, &sl, &err));
             assert_false(parse_process_event(p, &pe, &err));
             assert_false(parse_entry_response(p, &ei, &err));
             assert_false(parse_list_dir_response(p, &es, &err));
