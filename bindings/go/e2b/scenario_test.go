@@ -3,7 +3,6 @@ package e2b
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -49,7 +48,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 func TestSharedScenario(t *testing.T) {
 	c := newTestClient(t, nil)
 	ctx := tctx(t, 90*time.Second)
-	sbx, err := c.Create(ctx, &SandboxOptions{Timeout: 2 * time.Minute, Metadata: map[string]string{"suite": "go"}})
+	sbx, err := c.Create(ctx, &SandboxOptions{Timeout: 2 * time.Minute, Metadata: map[string]string{"scenario": "1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,19 +57,19 @@ func TestSharedScenario(t *testing.T) {
 		t.Fatalf("id %q envd %q", sbx.ID(), sbx.EnvdVersion())
 	}
 	info, err := sbx.Info(ctx)
-	if err != nil || info.State != "running" || info.Metadata["suite"] != "go" {
+	if err != nil || info.State != "running" || info.Metadata["scenario"] != "1" {
 		t.Fatalf("info %+v %v", info, err)
 	}
 
 	// Streamed command: output arrives while the command runs, in order.
 	var out lockedBuffer
 	var errOut lockedBuffer
-	h, err := sbx.Commands.Start(ctx, `for i in 1 2 3; do echo line$i; sleep 0.2; done; echo oops >&2; exit 3`,
+	h, err := sbx.Commands.Start(ctx, `for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.2; done; exit 3`,
 		&CommandOptions{Stdout: &out, Stderr: &errOut})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first line before the end", 5*time.Second, func() bool { return strings.Contains(out.String(), "line1") })
+	waitFor(t, "the first line before the end", 5*time.Second, func() bool { return strings.Contains(out.String(), "out1") })
 	select {
 	case <-h.Done():
 		t.Fatal("the command ended before its first line was seen: not streamed")
@@ -81,7 +80,7 @@ func TestSharedScenario(t *testing.T) {
 	if !errors.As(err, &cee) || !errors.Is(err, ErrCommandExit) || cee.ExitCode() != 3 || res.ExitCode != 3 {
 		t.Fatalf("want exit 3 as CommandExitError, got %v (%T) %+v", err, err, res)
 	}
-	if out.String() != "line1\nline2\nline3\n" || errOut.String() != "oops\n" || out.writes < 3 {
+	if out.String() != "out1\nout2\nout3\n" || errOut.String() != "err1\nerr2\nerr3\n" || out.writes < 3 {
 		t.Fatalf("stdout %q (%d writes) stderr %q", out.String(), out.writes, errOut.String())
 	}
 	h.Close()
@@ -91,24 +90,26 @@ func TestSharedScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.WriteString(h, "hello "); err != nil {
+	if _, err := io.WriteString(h, "hel"); err != nil { // io.Writer onto stdin
 		t.Fatal(err)
 	}
-	if err := h.SendStdin(ctx, []byte("stdin\n")); err != nil {
+	if err := h.SendStdin(ctx, []byte("lo\n")); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.CloseStdin(ctx); err != nil {
 		t.Fatal(err)
 	}
 	res, err = h.Wait(ctx)
-	if err != nil || res.Stdout != "hello stdin\n" {
+	if err != nil || res.Stdout != "hello\n" || res.ExitCode != 0 {
 		t.Fatalf("cat: %+v %v", res, err)
 	}
 	h.Close()
 
 	// Files round trip, 8 MiB of random bytes, whole and streamed both ways.
 	data := make([]byte, 8<<20)
-	rand.Read(data)
+	for i := range data {
+		data[i] = byte(i*31 + 7)
+	}
 	want := sha256.Sum256(data)
 	if err := sbx.Files.Write(ctx, "/tmp/big.bin", data, nil); err != nil {
 		t.Fatal(err)
@@ -133,6 +134,15 @@ func TestSharedScenario(t *testing.T) {
 	st, err := sbx.Files.GetInfo(ctx, "/tmp/big2.bin", nil)
 	if err != nil || st.Size != int64(len(data)) || st.Type != FileTypeFile {
 		t.Fatalf("stat %+v %v", st, err)
+	}
+
+	ents, err := sbx.Files.List(ctx, "/tmp", 1, nil)
+	listed := false
+	for _, e := range ents {
+		listed = listed || (e.Name == "big.bin" && e.Size == int64(len(data)))
+	}
+	if err != nil || !listed {
+		t.Fatalf("list /tmp: %v %+v", err, ents)
 	}
 
 	// A watch event.
@@ -169,7 +179,7 @@ func TestSharedScenario(t *testing.T) {
 	w.Close()
 
 	// Pause with a live process, then connect: the process still runs and is reconnectable.
-	bg, err := sbx.Commands.Start(ctx, `i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done`,
+	bg, err := sbx.Commands.Start(ctx, `sleep 600 & while kill -0 $! 2>/dev/null; do echo tick; sleep 0.2; done`,
 		&CommandOptions{Timeout: -1, Stdout: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +225,9 @@ func TestSharedScenario(t *testing.T) {
 	// Kill; killing again reports ErrSandboxNotFound (the SDKs' false).
 	if err := sbx2.Kill(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if running, err := sbx2.IsRunning(ctx); err != nil || running {
+		t.Fatalf("is_running after kill: %v %v", running, err)
 	}
 	if err := sbx2.Kill(ctx); !errors.Is(err, ErrSandboxNotFound) {
 		t.Fatalf("second kill: %v", err)
