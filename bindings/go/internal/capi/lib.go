@@ -196,6 +196,20 @@ func load(path string) (err error) {
 	reg(&WatchFree, "e2b_watch_free")
 	reg(&FilesUploadURL, "e2b_files_upload_url")
 	reg(&FilesDownloadURL, "e2b_files_download_url")
+	opt := func(fptr any, name string) {
+		if sym, err := purego.Dlsym(h, name); err == nil {
+			purego.RegisterFunc(fptr, sym)
+		}
+	}
+	opt(&SandboxGetMetrics, "e2b_sandbox_get_metrics")
+	opt(&SandboxMetricListCount, "e2b_sandbox_metric_list_count")
+	opt(&SandboxMetricListAt, "e2b_sandbox_metric_list_at")
+	opt(&SandboxMetricListFree, "e2b_sandbox_metric_list_free")
+	opt(&LogsOptsInit, "e2b_logs_opts_init")
+	opt(&SandboxGetLogs, "e2b_sandbox_get_logs")
+	opt(&SandboxLogListCount, "e2b_sandbox_log_list_count")
+	opt(&SandboxLogListAt, "e2b_sandbox_log_list_at")
+	opt(&SandboxLogListFree, "e2b_sandbox_log_list_free")
 	initTrampolines()
 	libPath = path
 	return nil
@@ -233,3 +247,17 @@ func FromC(e *Error) *CallError {
 	}
 	return &CallError{Code: e.Code, HTTPStatus: e.HTTPStatus, Message: GoString(e.Message)}
 }
+
+// Functions added after the first ABI 1 release: nil when the loaded library predates them
+// (the Go method then returns an error naming the function).
+var (
+	SandboxGetMetrics      func(out *uintptr, c uintptr, id string, start, end int64) int32
+	SandboxMetricListCount func(l uintptr) uintptr
+	SandboxMetricListAt    func(l uintptr, i uintptr) *SandboxMetric
+	SandboxMetricListFree  func(l uintptr)
+	LogsOptsInit           func(o *LogsOpts, v uint32) int32
+	SandboxGetLogs         func(out *uintptr, c uintptr, id string, o *LogsOpts) int32
+	SandboxLogListCount    func(l uintptr) uintptr
+	SandboxLogListAt       func(l uintptr, i uintptr) *LogEntry
+	SandboxLogListFree     func(l uintptr)
+)

@@ -233,3 +233,41 @@ func TakeBuf(b *Buf) []byte {
 	BufDispose(b)
 	return out
 }
+
+// SandboxMetric is e2b_sandbox_metric.
+type SandboxMetric struct {
+	Version        uint32
+	CPUCount       int32
+	TimestampMs    int64
+	CPUUsedPct     float64
+	MemUsedBytes   int64
+	MemTotalBytes  int64
+	DiskUsedBytes  int64
+	DiskTotalBytes int64
+}
+
+// LogsOpts is e2b_logs_opts.
+type LogsOpts struct {
+	Version  uint32
+	CursorMs int64
+	Limit    uint32
+	Flags    uint32
+	MinLevel *byte
+	Search   *byte
+}
+
+// LogEntry is e2b_sandbox_log_entry.
+type LogEntry struct {
+	Version     uint32
+	TimestampMs int64
+	Level       *byte
+	Message     *byte
+	FieldCount  uintptr
+	FieldKeys   **byte
+	FieldValues **byte
+}
+
+const (
+	LogsOptsVersion = 1
+	LogsFBackward   = 0x1
+)

@@ -39,6 +39,14 @@ int main(void) {
     F(e2b_entry_info, owner); F(e2b_entry_info, group); F(e2b_entry_info, modified_time_ns);
     F(e2b_entry_info, symlink_target);
     S(e2b_fs_event); F(e2b_fs_event, version); F(e2b_fs_event, type); F(e2b_fs_event, name);
+    S(e2b_sandbox_metric); F(e2b_sandbox_metric, version); F(e2b_sandbox_metric, cpu_count);
+    F(e2b_sandbox_metric, timestamp_ms); F(e2b_sandbox_metric, cpu_used_pct); F(e2b_sandbox_metric, mem_used_bytes);
+    F(e2b_sandbox_metric, mem_total_bytes); F(e2b_sandbox_metric, disk_used_bytes); F(e2b_sandbox_metric, disk_total_bytes);
+    S(e2b_logs_opts); F(e2b_logs_opts, version); F(e2b_logs_opts, cursor_ms); F(e2b_logs_opts, limit);
+    F(e2b_logs_opts, flags); F(e2b_logs_opts, min_level); F(e2b_logs_opts, search);
+    S(e2b_sandbox_log_entry); F(e2b_sandbox_log_entry, version); F(e2b_sandbox_log_entry, timestamp_ms);
+    F(e2b_sandbox_log_entry, level); F(e2b_sandbox_log_entry, message); F(e2b_sandbox_log_entry, field_count);
+    F(e2b_sandbox_log_entry, field_keys); F(e2b_sandbox_log_entry, field_values);
     printf("\n");
     return 0;
 }
