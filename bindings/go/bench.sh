@@ -7,5 +7,6 @@ repo=$(cd "$here/../.." && pwd)
 export LIBE2B_PATH=${LIBE2B_PATH:-$repo/build/libe2b.so.0}
 bin=$(mktemp -d)/e2b-bench
 trap 'rm -rf "$(dirname "$bin")"' EXIT
+command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
 (cd "$here" && CGO_ENABLED=0 go build -o "$bin" ./cmd/e2b-bench) >&2
 "$bin" "$@"

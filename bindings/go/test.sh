@@ -6,6 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$here"
+# The toolchain's usual home when it is not on PATH (non-login shells, CI).
+command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
 if ! command -v go >/dev/null; then
     echo "bindings/go: the go toolchain is not installed" >&2
     exit 1
