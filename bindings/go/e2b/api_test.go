@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/libe2b/libe2b/bindings/go/internal/capi"
 )
 
 func TestLibrary(t *testing.T) {
@@ -296,4 +298,55 @@ func TestAbandonedCreateIsCleanedUp(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d sandboxes left running", n)
 	}
+}
+
+// Client.Close closes its sandboxes, their command handles and watches; the callback states
+// are released and every handle then reports ErrClosed.
+func TestCloseCascades(t *testing.T) {
+	needServer(t)
+	c, err := NewClient(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := tctx(t, 30*time.Second)
+	sbx, err := c.Create(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sbx.ID()
+	h, err := sbx.Commands.Start(ctx, "sleep 30", &CommandOptions{Timeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sbx.Files.WatchDir(ctx, "/tmp", func(FilesystemEvent) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := h.Wait(ctx); !errors.Is(err, ErrCanceled) {
+		t.Fatalf("wait on a closed handle: %v", err)
+	}
+	if err := h.Kill(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("kill on a closed handle: %v", err)
+	}
+	if _, err := sbx.Files.Read(ctx, "/tmp/x", nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("read on a closed sandbox: %v", err)
+	}
+	if _, err := c.Create(ctx, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("create on a closed client: %v", err)
+	}
+	select {
+	case <-w.Done():
+	case <-ctx.Done():
+		t.Fatal("watch did not end with its client")
+	}
+	waitFor(t, "callback states to be released", 5*time.Second, func() bool { return capi.LiveHandles() == 0 })
+	// The sandbox itself still runs: Close never kills.
+	c2 := newTestClient(t, nil)
+	s2, err := c2.Connect(ctx, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Kill(ctx)
+	s2.Close()
 }

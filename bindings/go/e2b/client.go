@@ -107,6 +107,22 @@ func NewClient(cfg Config) (*Client, error) {
 // Close closes the client's sandboxes (local handles only), waits for calls in flight
 // (including ones abandoned by a cancelled context) and frees the client. Idempotent.
 func (c *Client) Close() error {
+	c.closeSandboxes()
+	if !c.life.shut() {
+		return nil
+	}
+	c.closeSandboxes() // ones a call in flight (e.g. Create) added meanwhile
+	if c.stopW >= 0 {
+		syscall.Write(c.stopW, []byte{1})
+		<-c.dispatched
+		syscall.Close(c.stopW)
+		syscall.Close(c.stopR)
+	}
+	capi.ClientFree(c.h)
+	return nil
+}
+
+func (c *Client) closeSandboxes() {
 	c.mu.Lock()
 	sbs := make([]*Sandbox, 0, len(c.sandboxes))
 	for s := range c.sandboxes {
@@ -116,17 +132,6 @@ func (c *Client) Close() error {
 	for _, s := range sbs {
 		s.Close()
 	}
-	if !c.life.shut() {
-		return nil
-	}
-	if c.stopW >= 0 {
-		syscall.Write(c.stopW, []byte{1})
-		<-c.dispatched
-		syscall.Close(c.stopW)
-		syscall.Close(c.stopR)
-	}
-	capi.ClientFree(c.h)
-	return nil
 }
 
 func (c *Client) track(s *Sandbox, add bool) {

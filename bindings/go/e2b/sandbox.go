@@ -125,6 +125,16 @@ func (s *Sandbox) adopt(c closer, add bool) {
 // Close releases the local handle (never kills): command handles and watches of this sandbox
 // are closed first (their processes keep running). Idempotent.
 func (s *Sandbox) Close() error {
+	s.closeChildren()
+	if s.life.shut() {
+		s.closeChildren() // ones a call in flight (e.g. Start) added meanwhile
+		capi.SandboxFree(s.h)
+		s.client.track(s, false)
+	}
+	return nil
+}
+
+func (s *Sandbox) closeChildren() {
 	s.mu.Lock()
 	kids := make([]closer, 0, len(s.children))
 	for k := range s.children {
@@ -134,11 +144,6 @@ func (s *Sandbox) Close() error {
 	for _, k := range kids {
 		k.closeLocal()
 	}
-	if s.life.shut() {
-		capi.SandboxFree(s.h)
-		s.client.track(s, false)
-	}
-	return nil
 }
 
 // Kill kills the sandbox. It returns nil when killed, or an error matching ErrSandboxNotFound
