@@ -22,3 +22,14 @@ go mod download
 go vet ./...
 go build ./...
 go test -count=1 -timeout 240s ./...
+# Optional second pass against an ASan build of libe2b (E2B_GO_ASAN_LIB=<repo>/build-asan/libe2b.so.0):
+# libasan and libstdc++ are preloaded (libe2b is dlopened late), and the suite runs
+# LeakSanitizer itself at the end, since Go exits without libc's atexit.
+if [ -n "${E2B_GO_ASAN_LIB:-}" ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    go test -c -o "$tmp/e2b.test" ./e2b
+    (cd e2b && LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so.6)" \
+        ASAN_OPTIONS=detect_leaks=1:handle_segv=0:allow_user_segv_handler=1 \
+        LIBE2B_PATH="$E2B_GO_ASAN_LIB" "$tmp/e2b.test" -test.count=1 -test.timeout 240s)
+fi

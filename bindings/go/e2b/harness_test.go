@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ebitengine/purego"
 )
 
 // The tests run against a private e2b-local: E2B_LOCAL_BIN (default <repo>/build/e2b-local) on a
@@ -46,7 +48,29 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stop()
+	if code == 0 && lsanLeaks() {
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// lsanLeaks runs LeakSanitizer when libasan is preloaded (an ASan build of libe2b, see the
+// README): Go leaves through exit_group, so LSan's atexit check would never run. Every C
+// object is freed by then (all clients closed), so anything left is a leak of libe2b or of
+// the binding.
+func lsanLeaks() bool {
+	sym, err := purego.Dlsym(purego.RTLD_DEFAULT, "__lsan_do_recoverable_leak_check")
+	if err != nil {
+		return false
+	}
+	var check func() int32
+	purego.RegisterFunc(&check, sym)
+	if check() != 0 {
+		fmt.Fprintln(os.Stderr, "LeakSanitizer found leaks")
+		return true
+	}
+	fmt.Println("LeakSanitizer: no leaks")
+	return false
 }
 
 func startServer() (stop func(), err error) {
