@@ -534,11 +534,278 @@ E2B_API int e2b_files_download_url(e2b_buf *out, const e2b_sandbox *sandbox, con
 /* ---- Ports: HTTP and WebSockets to a sandbox port ---------------------------------------- */
 /* (section: ports) */
 
+/* Requests to a port of the sandbox (e.g. a server started with e2b_exec_start), routed as the
+ * SDKs route envd traffic: with a sandbox URL (E2B_SANDBOX_URL / opts.sandbox_url, e2b-local)
+ * to that URL with headers E2b-Sandbox-Id and E2b-Sandbox-Port, else to
+ * https://<port>-<id>.<domain> (e2b_sandbox_get_host). A sandbox's traffic access token, when
+ * it has one, is sent as e2b-traffic-access-token. Since 0.1. */
+
+typedef struct e2b_port_request_opts {
+    uint32_t version;              /* E2B_PORT_REQUEST_OPTS_VERSION */
+    const char *const *headers;    /* NULL-terminated "Name: value" list; copied */
+    const void *body;              /* request body (may be NULL when body_len is 0) */
+    size_t body_len;
+    int64_t timeout_ms;            /* whole request; 0 = the client's request timeout; <0 = none */
+} e2b_port_request_opts;
+#define E2B_PORT_REQUEST_OPTS_VERSION 1
+#define E2B_PORT_REQUEST_OPTS_INIT {E2B_PORT_REQUEST_OPTS_VERSION, NULL, NULL, 0, 0}
+E2B_API int e2b_port_request_opts_init(e2b_port_request_opts *opts, uint32_t version);
+
+/* A response. headers: "Name: value\r\n" lines as received (case kept, repeats kept). Dispose
+ * with e2b_port_response_dispose (frees the buffers, keeps the struct). */
+typedef struct e2b_port_response {
+    int32_t status;
+    e2b_buf headers;
+    e2b_buf body;
+} e2b_port_response;
+#define E2B_PORT_RESPONSE_INIT {0, E2B_BUF_INIT, E2B_BUF_INIT}
+
+/* HTTP request `method` (NULL = "GET") for `path` ("/..." with the query) to `port` (1..65535).
+ * Any HTTP status the server on the port answers is E2B_OK (read out->status). Errors (out left
+ * empty): E2B_EINVAL (port 0, path not starting with '/', a header without ':' or with CR/LF),
+ * E2B_ESANDBOX_NOT_FOUND (the proxy says the sandbox is gone), E2B_ENETWORK (nothing listens
+ * on the port: the proxy's 502, http_status 502; or no HTTP response), E2B_ETIMEOUT. Never
+ * retried. Thread: any, blocking (E2B_EMISUSE from a libe2b callback). */
+E2B_API int e2b_port_request(e2b_port_response *out, e2b_sandbox *sandbox, uint16_t port,
+                             const char *method, const char *path,
+                             const e2b_port_request_opts *opts);
+/* Copies the first value of header `name` (case-insensitive) into *value (caller disposes):
+ * 1 found, 0 absent, <0 error. Thread: any. */
+E2B_API int e2b_port_response_header(const e2b_port_response *resp, const char *name,
+                                     e2b_buf *value);
+E2B_API void e2b_port_response_dispose(e2b_port_response *resp);
+
+/* WebSockets (RFC 6455) to a port, same routing. Messages are whole: fragments are reassembled
+ * up to max_message_size. The connection is driven by the client's service thread. */
+typedef struct e2b_ws e2b_ws;
+
+#define E2B_WS_TEXT   0x1u  /* a text message (UTF-8 by the protocol; not validated) */
+#define E2B_WS_BINARY 0x2u
+
+typedef struct e2b_ws_opts {
+    uint32_t version;              /* E2B_WS_OPTS_VERSION */
+    const char *const *headers;    /* extra handshake headers, NULL-terminated "Name: value" */
+    const char *subprotocol;       /* Sec-WebSocket-Protocol; NULL = none */
+    uint64_t max_message_size;     /* incoming; 0 = 16 MiB. Larger: close 1009 + E2B_EPROTOCOL */
+    int64_t connect_timeout_ms;    /* handshake; 0 = the client's request timeout; <0 = none */
+} e2b_ws_opts;
+#define E2B_WS_OPTS_VERSION 1
+#define E2B_WS_OPTS_INIT {E2B_WS_OPTS_VERSION, NULL, NULL, 0, 0}
+E2B_API int e2b_ws_opts_init(e2b_ws_opts *opts, uint32_t version);
+
+/* Callbacks; any may be NULL. Thread: the client's service thread (SERVICE_THREAD delivery) or
+ * inside e2b_client_dispatch (QUEUED), in order. `data` is valid during the call only.
+ * on_close is the terminal callback, exactly once after a successful connect unless the handle
+ * is freed first: code is the close code (the peer's, 1005 if it gave none; ours when we closed
+ * and it answered; 1006 when the connection was lost), err NULL after a close handshake, else
+ * the failure (E2B_ENETWORK: lost without a close frame; E2B_EPROTOCOL: a message above
+ * max_message_size); err is valid during the call only. */
+typedef struct e2b_ws_callbacks {
+    uint32_t version;  /* E2B_WS_CALLBACKS_VERSION */
+    void (*on_message)(const void *data, size_t len, uint32_t flags /* E2B_WS_TEXT|BINARY */,
+                       void *payload);
+    void (*on_close)(int32_t code, const e2b_error *err, void *payload);
+    void *payload;
+} e2b_ws_callbacks;
+#define E2B_WS_CALLBACKS_VERSION 1
+#define E2B_WS_CALLBACKS_INIT {E2B_WS_CALLBACKS_VERSION, NULL, NULL, NULL}
+
+/* Opens ws://.../wss://... to `port` at `path` ("/..." with the query) and returns once the
+ * handshake completed. *out is owned by the caller (e2b_ws_free; free it before its sandbox).
+ * Errors (no callback ever runs then): E2B_EINVAL, E2B_ESANDBOX_NOT_FOUND, E2B_ENETWORK (cannot
+ * connect; nothing listens on the port: http_status 502), E2B_EPROTOCOL (upgrade refused:
+ * http_status is the server's status), E2B_ETIMEOUT, E2B_ERROR (libwebsockets unusable, e.g. its
+ * libuv event-lib plugin missing). Proxies (opts.proxy, *_proxy variables) are not used for
+ * WebSockets. Thread: any, blocking (E2B_EMISUSE from a libe2b callback). */
+E2B_API int e2b_ws_connect(e2b_ws **out, e2b_sandbox *sandbox, uint16_t port, const char *path,
+                           const e2b_ws_opts *opts, const e2b_ws_callbacks *callbacks);
+/* Queues one message (copied; flags E2B_WS_TEXT or E2B_WS_BINARY) and returns; messages go out
+ * in order. E2B_EMISUSE once e2b_ws_close was called or the connection ended. len 0 sends an
+ * empty message (data may be NULL). Thread: any, including callbacks; non-blocking. */
+E2B_API int e2b_ws_send(e2b_ws *ws, const void *data, size_t len, uint32_t flags);
+/* Starts the closing handshake after the queued messages: `code` 1000..4999 (not 1004-1006,
+ * 1015), `reason` NULL or UTF-8 (cut to 123 bytes). on_close follows once the peer answered
+ * (libwebsockets may drop data messages that arrive after our close frame went out).
+ * E2B_EMISUSE when already closing or closed. Thread: any, including callbacks; non-blocking. */
+E2B_API int e2b_ws_close(e2b_ws *ws, uint16_t code, const char *reason);
+/* Bytes queued by e2b_ws_send not yet handed to the socket (0 for NULL). Thread: any. */
+E2B_API uint64_t e2b_ws_buffered_amount(const e2b_ws *ws);
+/* Drops the connection (no close frame) unless already ended, and releases the handle. No
+ * callback of this handle runs after it returns (or, from inside one of its callbacks, after that
+ * callback). NULL is a no-op. Thread: any. */
+E2B_API void e2b_ws_free(e2b_ws *ws);
+
 /* ---- Code interpreter (port 49999) ------------------------------------------------------- */
 /* (section: code interpreter) */
 
 /* ---- Production layer: sessions, artifacts, workspace sync ------------------------------ */
 /* (section: production A) */
+/* Sessions: a sandbox kept between requests and addressed by its id (persist e2b_session_id,
+ * resume it later, from any process). Pausing keeps files and memory. With an idle period the
+ * sandbox is created with E2B's auto-pause and that period as its lifetime, restarted by
+ * e2b_session_touch: E2B (or e2b-local) pauses it after idle_pause_ms without a touch, even when
+ * the process that started it is gone. Since 0.1. */
+typedef struct e2b_session e2b_session;
+
+#define E2B_SESSION_ACTIVE 1  /* running */
+#define E2B_SESSION_PAUSED 2  /* paused: e2b_session_resume continues it */
+#define E2B_SESSION_ENDED  3  /* killed or expired: gone for good */
+
+typedef struct e2b_session_opts {
+    uint32_t version;                /* E2B_SESSION_OPTS_VERSION */
+    const e2b_sandbox_opts *sandbox; /* e2b_session_start: the sandbox's options; NULL = defaults
+                                        (its timeout_ms is replaced by idle_pause_ms when set) */
+    int64_t idle_pause_ms;           /* > 0: auto-pause after this long without a touch; 0 = off */
+    int64_t timeout_ms;              /* e2b_session_resume without idle period: the lifetime from
+                                        now, 0 = 300000 */
+} e2b_session_opts;
+#define E2B_SESSION_OPTS_VERSION 1
+#define E2B_SESSION_OPTS_INIT {E2B_SESSION_OPTS_VERSION, NULL, 0, 0}
+E2B_API int e2b_session_opts_init(e2b_session_opts *opts, uint32_t version);
+
+/* Starts a session on a new sandbox. *out owned by the caller (e2b_session_free). opts NULL =
+ * defaults. Errors: those of e2b_sandbox_create, E2B_EINVAL (negative idle_pause_ms).
+ * Thread: any, blocking (E2B_EMISUSE from a libe2b callback). Since 0.1. */
+E2B_API int e2b_session_start(e2b_session **out, e2b_client *client, const e2b_session_opts *opts);
+/* Resumes the session `session_id` (connect: a paused sandbox is resumed, a running one
+ * attached). A killed or expired session is E2B_ESANDBOX_NOT_FOUND ("session ... has ended"),
+ * never a new sandbox. idle_pause_ms > 0 restarts the idle period; it is E2B_EINVAL for a session
+ * started without one (its lifetime's end would kill it, not pause it). Thread: any, blocking.
+ * Since 0.1. */
+E2B_API int e2b_session_resume(e2b_session **out, e2b_client *client, const char *session_id,
+                               const e2b_session_opts *opts);
+/* The session's id (its sandbox id). Borrowed, valid while the handle lives. Thread: any. */
+E2B_API const char *e2b_session_id(const e2b_session *session);
+/* The session's sandbox for exec/files/artifacts/workspace calls. Borrowed, valid while the
+ * session handle lives (the handle stays usable across e2b_session_pause only through a new
+ * e2b_session_resume). Thread: any, non-blocking. Since 0.1. */
+E2B_API e2b_sandbox *e2b_session_sandbox(e2b_session *session);
+/* Marks activity: the idle period starts again from now (sets the sandbox's timeout). No-op
+ * without an idle period. Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_session_touch(e2b_session *session);
+/* Pauses (files + memory kept): 1 paused, 0 already paused, <0 error. Blocking. Since 0.1. */
+E2B_API int e2b_session_pause(e2b_session *session);
+/* Ends the session (kills its sandbox): E2B_OK, or E2B_ESANDBOX_NOT_FOUND when it was already
+ * gone. The handle stays valid for e2b_session_free. Blocking. Since 0.1. */
+E2B_API int e2b_session_end(e2b_session *session);
+/* E2B_SESSION_ACTIVE / _PAUSED / _ENDED (> 0) for any session id, or <0 on errors other than
+ * "not found" (E2B_EAUTH, E2B_ENETWORK, ...). Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_session_state(e2b_client *client, const char *session_id);
+/* Releases the local handle only (never pauses or kills). NULL is a no-op. Since 0.1. */
+E2B_API void e2b_session_free(e2b_session *session);
+
+/* Transfers (artifacts, workspace) report progress through this callback. `p` is borrowed for
+ * the call. It may run on libe2b's service thread while the transfer call blocks (blocking
+ * libe2b calls from it fail with E2B_EMISUSE); calls never overlap. Return 0 to continue,
+ * nonzero to stop: the transfer then fails with E2B_EUSER. Since 0.1. */
+typedef struct e2b_transfer_progress {
+    uint32_t version;      /* 1 */
+    uint32_t files_done;   /* files (artifacts) or tar entries (workspace) done */
+    uint32_t files_total;  /* 0 when unknown */
+    uint32_t reserved;
+    int64_t bytes_done;
+    int64_t bytes_total;   /* -1 when unknown */
+    const char *path;      /* the current file, relative; "" when none */
+} e2b_transfer_progress;
+typedef int (*e2b_progress_fn)(const e2b_transfer_progress *p, void *payload);
+
+/* Artifacts: files out of (and into) a sandbox by glob pattern. Patterns match paths relative
+ * to the remote directory: '*', '?' and "[...]" within one path segment (also leading dots),
+ * "**" as a whole segment for any number of directories ("**" + "/x.png" matches "x.png" too),
+ * "{a,b}" alternatives. Downloads are streamed (constant memory) to "<file>.e2b-part" and
+ * renamed when complete: a file under its final name is whole. */
+#define E2B_ARTIFACTS_F_DELETE      0x1u  /* remove each remote file once downloaded */
+#define E2B_ARTIFACTS_F_ALLOW_EMPTY 0x2u  /* a pattern that matches nothing is not an error */
+
+typedef struct e2b_artifacts_opts {
+    uint32_t version;              /* E2B_ARTIFACTS_OPTS_VERSION */
+    uint32_t flags;                /* E2B_ARTIFACTS_F_* */
+    const char *user;              /* NULL = the sandbox's default user */
+    int64_t timeout_ms;            /* per request, as e2b_files_opts */
+    e2b_progress_fn on_progress;   /* NULL = none */
+    void *payload;
+} e2b_artifacts_opts;
+#define E2B_ARTIFACTS_OPTS_VERSION 1
+#define E2B_ARTIFACTS_OPTS_INIT {E2B_ARTIFACTS_OPTS_VERSION, 0, NULL, 0, NULL, NULL}
+E2B_API int e2b_artifacts_opts_init(e2b_artifacts_opts *opts, uint32_t version);
+
+/* One transferred file. Strings borrowed from the list. */
+typedef struct e2b_artifact {
+    uint32_t version;          /* 1 */
+    uint32_t reserved;
+    const char *rel_path;      /* relative to the remote dir (download) / the file name (upload) */
+    const char *remote_path;   /* absolute sandbox path */
+    const char *local_path;
+    int64_t size;              /* bytes transferred */
+    const char *mime_type;     /* from the extension; "application/octet-stream" when unknown */
+} e2b_artifact;
+typedef struct e2b_artifact_list e2b_artifact_list;
+
+/* Downloads every file under remote_dir matching one of the NULL-terminated `patterns` to
+ * local_dir/<relative path> (directories created; existing files replaced). Symlinked files are
+ * downloaded as files; symlinked directories are not descended. Errors: E2B_EFILE_NOT_FOUND
+ * when remote_dir is missing or (without E2B_ARTIFACTS_F_ALLOW_EMPTY) a pattern matches nothing
+ * — checked before anything is downloaded; E2B_EINVAL (remote_dir not a directory, no
+ * pattern); E2B_ENOSPACE / E2B_ERROR for local write failures; E2B_EUSER (progress stop); the
+ * e2b_files_* errors. On failure the files already downloaded stay (complete) and nothing
+ * partial is left under a final name. *out (may be NULL) owned by the caller.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_artifacts_download(e2b_artifact_list **out, e2b_sandbox *sandbox,
+                                   const char *remote_dir, const char *const *patterns,
+                                   const char *local_dir, const e2b_artifacts_opts *opts);
+/* Uploads the NULL-terminated local_files (regular files) to remote_dir/<file name>, each
+ * streamed. E2B_EINVAL for a missing or non-regular local file or two files with one name
+ * (checked before anything is sent). *out may be NULL. Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_artifacts_upload(e2b_artifact_list **out, e2b_sandbox *sandbox,
+                                 const char *const *local_files, const char *remote_dir,
+                                 const e2b_artifacts_opts *opts);
+E2B_API size_t e2b_artifact_list_count(const e2b_artifact_list *list);
+/* Borrowed, valid until e2b_artifact_list_free. NULL (E2B_EINVAL) when out of range. */
+E2B_API const e2b_artifact *e2b_artifact_list_at(const e2b_artifact_list *list, size_t i);
+E2B_API void e2b_artifact_list_free(e2b_artifact_list *list);
+
+/* Workspace sync: a directory tree as ONE streamed tar (libarchive here, `tar` in the sandbox),
+ * not one request per file. Regular files, directories (modes kept), symlinks (as symlinks) and
+ * hard links are transferred; other entries (sockets, fifos, devices) are skipped. Every entry is
+ * checked on our side in both directions: a path that is absolute or has a ".." segment, a
+ * symlink whose target is absolute or leaves the tree, or a hard link to outside is rejected with
+ * E2B_EINVAL ("unsafe tar entry ..."). Owners are not kept (files belong to the extracting user). */
+#define E2B_WORKSPACE_F_TAR     0x1u  /* push: local_path is a tar file (plain or compressed);
+                                         pull: remote_path is a tar file in the sandbox */
+#define E2B_WORKSPACE_F_REPLACE 0x2u  /* pull: an existing local_dir is replaced (atomically) */
+
+typedef struct e2b_workspace_opts {
+    uint32_t version;              /* E2B_WORKSPACE_OPTS_VERSION */
+    uint32_t flags;                /* E2B_WORKSPACE_F_* */
+    const char *user;              /* NULL = the sandbox's default user (owner of what is made) */
+    int64_t timeout_ms;            /* per request, as e2b_files_opts */
+    e2b_progress_fn on_progress;   /* NULL = none */
+    void *payload;
+} e2b_workspace_opts;
+#define E2B_WORKSPACE_OPTS_VERSION 1
+#define E2B_WORKSPACE_OPTS_INIT {E2B_WORKSPACE_OPTS_VERSION, 0, NULL, 0, NULL, NULL}
+E2B_API int e2b_workspace_opts_init(e2b_workspace_opts *opts, uint32_t version);
+
+/* Push: the tree under local_path (or the tar file, E2B_WORKSPACE_F_TAR) is streamed as a tar to
+ * a temp file in the sandbox's /tmp, then extracted into remote_dir (created if needed; existing
+ * files overwritten, others kept). Nothing is extracted unless the whole upload arrived and
+ * every entry passed the checks. entries_out (may be NULL): tar entries sent. Errors: E2B_EINVAL
+ * (unsafe entry, local_path not a directory / readable tar), E2B_ERROR (tar failed in the
+ * sandbox: the message has its stderr), E2B_EUSER, the e2b_files_* errors.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_workspace_push(e2b_sandbox *sandbox, const char *local_path, const char *remote_dir,
+                               const e2b_workspace_opts *opts, uint32_t *entries_out);
+/* Pull: remote_path (a directory, `tar -c` in the sandbox into a temp file; or a tar file with
+ * E2B_WORKSPACE_F_TAR) is streamed into a fresh staging directory next to local_dir
+ * ("<local_dir>.e2b-pull-XXXXXX"), which is renamed to local_dir only once every entry is
+ * extracted. local_dir must not exist unless E2B_WORKSPACE_F_REPLACE, which exchanges the two
+ * trees atomically (renameat2) and then deletes the old one. On any failure the staging
+ * directory is removed and local_dir is untouched: no half-written tree under its name.
+ * Errors: E2B_EINVAL (unsafe entry, local_dir exists, remote_path not a directory/file),
+ * E2B_EFILE_NOT_FOUND, E2B_EPROTOCOL (not a tar), E2B_ERROR, E2B_EUSER, the e2b_files_* errors.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_workspace_pull(e2b_sandbox *sandbox, const char *remote_path, const char *local_dir,
+                               const e2b_workspace_opts *opts, uint32_t *entries_out);
 
 /* ---- Production layer: pool, cost, profiles, logs, stall detection, metrics -------------- */
 /* (section: production B) */

@@ -174,6 +174,27 @@ struct e2b_sandbox_list {
     std::string next;
 };
 
+namespace e2b::capi {
+
+e2b::core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts) {
+    e2b_sandbox_opts o = copy_opts(opts, kSandboxOptsSize, "e2b_sandbox_opts");
+    e2b::core::SandboxCreateOptions co;
+    if (o.template_id) {
+        if (!*o.template_id) invalid("template_id must not be empty");
+        co.template_id = o.template_id;
+    }
+    if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
+    if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
+    if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
+    if (o.envs) co.envs = parse_pairs(o.envs, "envs");
+    co.secure = !(o.flags & E2B_SANDBOX_F_INSECURE);
+    co.allow_internet = !(o.flags & E2B_SANDBOX_F_NO_INTERNET);
+    co.auto_pause = (o.flags & E2B_SANDBOX_F_AUTO_PAUSE) != 0;
+    return co;
+}
+
+}  // namespace e2b::capi
+
 extern "C" {
 
 const char* e2b_version(void) { return "0.1.0"; }
@@ -262,19 +283,7 @@ int e2b_sandbox_create(e2b_sandbox** out, e2b_client* client, const e2b_sandbox_
     return guard([&] {
         need(out, "out");
         need(client, "client");
-        e2b_sandbox_opts o = copy_opts(opts, kSandboxOptsSize, "e2b_sandbox_opts");
-        e2b::core::SandboxCreateOptions co;
-        if (o.template_id) {
-            if (!*o.template_id) invalid("template_id must not be empty");
-            co.template_id = o.template_id;
-        }
-        if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
-        if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
-        if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
-        if (o.envs) co.envs = parse_pairs(o.envs, "envs");
-        co.secure = !(o.flags & E2B_SANDBOX_F_INSECURE);
-        co.allow_internet = !(o.flags & E2B_SANDBOX_F_NO_INTERNET);
-        co.auto_pause = (o.flags & E2B_SANDBOX_F_AUTO_PAUSE) != 0;
+        e2b::core::SandboxCreateOptions co = e2b::capi::sandbox_create_options(opts);
         auto s = std::make_unique<e2b_sandbox>();
         s->s = client->c->create(co);
         *out = s.release();

@@ -68,6 +68,9 @@ int opts_init(T* opts, uint32_t version, const size_t (&sizes)[N], const char* n
     });
 }
 
+// e2b_sandbox_opts (NULL = defaults) as the core's create options; throws E2B_EINVAL/EVERSION.
+core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts);
+
 // Copies s into a caller-owned e2b_buf (NUL-terminated).
 inline void fill_buf(e2b_buf* out, const char* data, size_t n) {
     char* p = static_cast<char*>(std::malloc(n + 1));

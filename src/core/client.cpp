@@ -116,6 +116,12 @@ Client::Client(ClientConfig cfg, const ClientOptions& o) : cfg_(std::move(cfg)) 
     tr_ = std::make_unique<transport::Transport>(std::move(t));
 }
 
+std::shared_ptr<transport::WebSockets> Client::websockets() {
+    std::lock_guard<std::mutex> lk(ws_mu_);
+    if (!ws_) ws_ = transport::WebSockets::create(*tr_);
+    return ws_;
+}
+
 transport::Response Client::api(const std::string& method, const std::string& path,
                                 const std::string& body, bool idempotent) {
     transport::Request r;

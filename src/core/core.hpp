@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,7 @@
 #include "protocol/errors.hpp"
 #include "protocol/rest.hpp"
 #include "transport/transport.hpp"
+#include "transport/websocket.hpp"
 
 namespace e2b::core {
 
@@ -79,6 +81,8 @@ public:
     explicit Client(ClientConfig cfg, const ClientOptions& o);
     const ClientConfig& config() const { return cfg_; }
     transport::Transport& transport() { return *tr_; }
+    // The WebSocket engine, created (and hooked into the service thread) on first use.
+    std::shared_ptr<transport::WebSockets> websockets();
 
     std::unique_ptr<Sandbox> create(const SandboxCreateOptions& o);
     std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
@@ -97,6 +101,8 @@ private:
                                            const std::string& id);
     ClientConfig cfg_;
     std::unique_ptr<transport::Transport> tr_;
+    std::mutex ws_mu_;
+    std::shared_ptr<transport::WebSockets> ws_;
 };
 
 class Sandbox {
@@ -114,6 +120,10 @@ public:
     bool pause();       // false when already paused
     bool is_running();
     std::string host(uint16_t port) const;
+    // Any port of the sandbox (src/core/ports.cpp): the base URL (the sandbox URL when set, else
+    // https://<port>-<id>.<domain>) and the routing/auth headers it needs.
+    std::string port_url(uint16_t port) const;
+    transport::Headers port_headers(uint16_t port) const;
 
 private:
     Client& c_;

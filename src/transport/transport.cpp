@@ -154,6 +154,11 @@ struct Shared {
     bool alive = true;  // multi is valid
     bool stopping = false;
     std::vector<StatePtr> to_start, to_cancel;
+    std::vector<std::function<void()>> tasks;
+    std::vector<std::shared_ptr<ServiceHook>> new_hooks;
+
+    // Service thread only.
+    std::vector<std::shared_ptr<ServiceHook>> hooks;
 
     // Queued delivery.
     std::mutex qmu;
@@ -491,13 +496,19 @@ void Shared::check_timers(int64_t now, int64_t* next_ns) {
 void Shared::run() {
     for (;;) {
         std::vector<StatePtr> starts, cancels;
+        std::vector<std::function<void()>> todo;
         bool stop;
         {
             std::lock_guard<std::mutex> lk(mu);
             starts.swap(to_start);
             cancels.swap(to_cancel);
+            todo.swap(tasks);
+            for (auto& h : new_hooks) hooks.push_back(std::move(h));
+            new_hooks.clear();
             stop = stopping;
         }
+        for (auto& fn : todo) fn();
+        todo.clear();
         for (auto& s : starts) begin(s);
         for (auto& s : cancels)
             finish(s, {s->user_aborted ? E2B_EUSER : E2B_ECANCELED, 0,
@@ -524,8 +535,33 @@ void Shared::run() {
         long to = 1000;  // upper bound keeps timers honest even if a wake-up were lost
         if (curl_to >= 0) to = std::min(to, curl_to);
         if (next_ns) to = std::min<long>(to, std::max<int64_t>(0, (next_ns - now + 999999) / 1000000));
-        curl_multi_poll(multi, nullptr, 0, static_cast<int>(to), nullptr);
+        std::vector<PollFd> pfds;
+        for (auto& h : hooks) {
+            int64_t hto = h->service(&pfds);
+            if (hto >= 0) to = std::min<long>(to, static_cast<long>(hto));
+        }
+        std::vector<curl_waitfd> extra(pfds.size());
+        for (size_t i = 0; i < pfds.size(); ++i) {
+            extra[i].fd = pfds[i].fd;
+            extra[i].events = pfds[i].events;
+            extra[i].revents = 0;
+        }
+        curl_multi_poll(multi, extra.data(), static_cast<unsigned>(extra.size()), static_cast<int>(to),
+                        nullptr);
     }
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        for (auto& h : new_hooks) hooks.push_back(std::move(h));
+        new_hooks.clear();
+    }
+    for (auto& h : hooks) h->shutdown();
+    hooks.clear();
+    std::vector<std::function<void()>> dropped;  // destroyed outside the lock
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        dropped.swap(tasks);
+    }
+    dropped.clear();
     // Shutdown: everything still in flight ends as canceled.
     std::vector<StatePtr> all;
     for (auto& kv : active) all.push_back(kv.second);
@@ -666,6 +702,23 @@ void Transport::post(std::function<void()> fn, bool terminal) {
     ev.terminal = terminal;
     sh_->push_event(std::move(ev));
 }
+
+void Transport::add_hook(std::shared_ptr<ServiceHook> hook) {
+    std::lock_guard<std::mutex> lk(sh_->mu);
+    if (sh_->stopping) return;
+    sh_->new_hooks.push_back(std::move(hook));
+    curl_multi_wakeup(sh_->multi);
+}
+
+bool Transport::run_on_service_thread(std::function<void()> fn) {
+    std::lock_guard<std::mutex> lk(sh_->mu);
+    if (sh_->stopping) return false;
+    sh_->tasks.push_back(std::move(fn));
+    curl_multi_wakeup(sh_->multi);
+    return true;
+}
+
+bool Transport::on_service_thread() const { return std::this_thread::get_id() == sh_->service_id; }
 
 bool Transport::blocking_forbidden() const {
     return tl_callback_depth > 0 || std::this_thread::get_id() == sh_->service_id;

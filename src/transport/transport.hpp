@@ -113,6 +113,24 @@ struct Response {
 
 enum class Delivery { kServiceThread, kQueued };
 
+// Something else the service thread drives besides libcurl (the WebSocket engine): its file
+// descriptors join curl_multi_poll's extra fds, so one thread waits on everything with no busy
+// polling. All methods run on the service thread.
+struct PollFd {
+    int fd = -1;
+    short events = 0;  // POLLIN / POLLOUT
+};
+class ServiceHook {
+public:
+    virtual ~ServiceHook() = default;
+    // Every loop iteration (after tasks and curl's work, and after every wake-up): run what is
+    // due, then append the fds to wait on. Returns the ms until it must run again even without
+    // fd activity (-1 = no deadline, 0 = at once).
+    virtual int64_t service(std::vector<PollFd>* fds) = 0;
+    // Once, when the transport stops (before in-flight HTTP calls are cancelled): end everything.
+    virtual void shutdown() = 0;
+};
+
 struct Options {
     std::string user_agent = "libe2b/0.1.0";
     std::optional<std::string> proxy;    // unset: libcurl's default (env vars); "" = none
@@ -153,6 +171,13 @@ public:
     // True inside any callback or on the service thread: blocking waits must fail with
     // E2B_EMISUSE there, as perform() does.
     bool blocking_forbidden() const;
+
+    // Any thread: registers a hook (kept until the transport stops) and wakes the service thread.
+    void add_hook(std::shared_ptr<ServiceHook> hook);
+    // Any thread: runs fn on the service thread at its next iteration (wakes it). Returns false,
+    // dropping fn, once the transport is stopping.
+    bool run_on_service_thread(std::function<void()> fn);
+    bool on_service_thread() const;
 
 private:
     std::shared_ptr<Call> start_impl(Request req, Callbacks cbs, bool force_service_thread);
