@@ -8,7 +8,7 @@ import (
 )
 
 // purego.NewCallback can create at most 2000 callbacks per process and never frees them, so
-// the binding creates its six trampolines once (at Load) and every stream passes a handle-table
+// the binding creates its nine trampolines once (at Load) and every stream passes a handle-table
 // id as the C `payload`. The id is a plain integer, never a Go pointer, so C may keep it for as
 // long as it likes; the entry is removed as soon as the C side guarantees no further call for
 // it (terminal callback, or return of the synchronous call or free).
@@ -71,11 +71,18 @@ func LiveHandles() int {
 	return len(handles.m)
 }
 
+// WsSink receives a WebSocket's messages and its terminal close.
+type WsSink interface {
+	Message(p []byte, flags uint32)
+	Closed(code int32, err *CallError)
+}
+
 // Trampoline addresses, set once by Load.
 var (
 	CbExecStdout, CbExecStderr, CbExecExit uintptr
 	CbReadData, CbWriteFill                uintptr
 	CbWatchEvent, CbWatchEnd               uintptr
+	CbWsMessage, CbWsClose                 uintptr
 	trampolinesOnce                        sync.Once
 	callbacksCreated                       int
 )
@@ -157,8 +164,25 @@ func initTrampolines() {
 				s.End(FromC(err))
 			}
 		})
+		CbWsMessage = newCB(func(data unsafe.Pointer, n uintptr, flags uint32, payload uintptr) {
+			defer func() { _ = recover() }()
+			if s, ok := lookup(payload).(WsSink); ok {
+				s.Message(view(data, n), flags)
+			}
+		})
+		CbWsClose = newCB(func(code int32, err *Error, payload uintptr) {
+			defer func() { _ = recover() }()
+			s, ok := lookup(payload).(WsSink)
+			Unregister(payload) // on_close is terminal
+			if ok {
+				s.Closed(code, FromC(err))
+			}
+		})
 	})
 }
+
+// Trampolines is how many callbacks the binding ever creates.
+const Trampolines = 9
 
 func view(p unsafe.Pointer, n uintptr) []byte {
 	if p == nil || n == 0 {

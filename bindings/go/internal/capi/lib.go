@@ -210,6 +210,13 @@ func load(path string) (err error) {
 	opt(&SandboxLogListCount, "e2b_sandbox_log_list_count")
 	opt(&SandboxLogListAt, "e2b_sandbox_log_list_at")
 	opt(&SandboxLogListFree, "e2b_sandbox_log_list_free")
+	opt(&PortRequest, "e2b_port_request")
+	opt(&PortResponseDispose, "e2b_port_response_dispose")
+	opt(&WsConnect, "e2b_ws_connect")
+	opt(&WsSend, "e2b_ws_send")
+	opt(&WsClose, "e2b_ws_close")
+	opt(&WsBufferedAmount, "e2b_ws_buffered_amount")
+	opt(&WsFree, "e2b_ws_free")
 	initTrampolines()
 	libPath = path
 	return nil
@@ -260,4 +267,15 @@ var (
 	SandboxLogListCount    func(l uintptr) uintptr
 	SandboxLogListAt       func(l uintptr, i uintptr) *LogEntry
 	SandboxLogListFree     func(l uintptr)
+)
+
+// Ports and WebSockets (optional symbols, as above).
+var (
+	PortRequest         func(out *PortResponse, s uintptr, port uint16, method, path string, o *PortRequestOpts) int32
+	PortResponseDispose func(r *PortResponse)
+	WsConnect           func(out *uintptr, s uintptr, port uint16, path string, o *WsOpts, cb *WsCallbacks) int32
+	WsSend              func(ws uintptr, data unsafe.Pointer, n uintptr, flags uint32) int32
+	WsClose             func(ws uintptr, code uint16, reason *byte) int32
+	WsBufferedAmount    func(ws uintptr) uint64
+	WsFree              func(ws uintptr)
 )

@@ -271,3 +271,44 @@ const (
 	LogsOptsVersion = 1
 	LogsFBackward   = 0x1
 )
+
+// PortRequestOpts is e2b_port_request_opts.
+type PortRequestOpts struct {
+	Version   uint32
+	Headers   **byte
+	Body      unsafe.Pointer
+	BodyLen   uintptr
+	TimeoutMs int64
+}
+
+// PortResponse is e2b_port_response.
+type PortResponse struct {
+	Status  int32
+	Headers Buf
+	Body    Buf
+}
+
+// WsOpts is e2b_ws_opts.
+type WsOpts struct {
+	Version          uint32
+	Headers          **byte
+	Subprotocol      *byte
+	MaxMessageSize   uint64
+	ConnectTimeoutMs int64
+}
+
+// WsCallbacks is e2b_ws_callbacks.
+type WsCallbacks struct {
+	Version   uint32
+	OnMessage uintptr
+	OnClose   uintptr
+	Payload   uintptr
+}
+
+const (
+	PortRequestOptsVersion = 1
+	WsOptsVersion          = 1
+	WsCallbacksVersion     = 1
+	WsText                 = 0x1
+	WsBinary               = 0x2
+)

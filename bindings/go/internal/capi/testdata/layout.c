@@ -47,6 +47,13 @@ int main(void) {
     S(e2b_sandbox_log_entry); F(e2b_sandbox_log_entry, version); F(e2b_sandbox_log_entry, timestamp_ms);
     F(e2b_sandbox_log_entry, level); F(e2b_sandbox_log_entry, message); F(e2b_sandbox_log_entry, field_count);
     F(e2b_sandbox_log_entry, field_keys); F(e2b_sandbox_log_entry, field_values);
+    S(e2b_port_request_opts); F(e2b_port_request_opts, version); F(e2b_port_request_opts, headers);
+    F(e2b_port_request_opts, body); F(e2b_port_request_opts, body_len); F(e2b_port_request_opts, timeout_ms);
+    S(e2b_port_response); F(e2b_port_response, status); F(e2b_port_response, headers); F(e2b_port_response, body);
+    S(e2b_ws_opts); F(e2b_ws_opts, version); F(e2b_ws_opts, headers); F(e2b_ws_opts, subprotocol);
+    F(e2b_ws_opts, max_message_size); F(e2b_ws_opts, connect_timeout_ms);
+    S(e2b_ws_callbacks); F(e2b_ws_callbacks, version); F(e2b_ws_callbacks, on_message);
+    F(e2b_ws_callbacks, on_close); F(e2b_ws_callbacks, payload);
     printf("\n");
     return 0;
 }
