@@ -177,6 +177,14 @@ E2B_API int e2b_sandbox_pause(e2b_sandbox *sandbox);
 /* 1 if its envd answers /health, 0 if not (paused, killed, expired), <0 on other errors. */
 E2B_API int e2b_sandbox_is_running(e2b_sandbox *sandbox);
 
+/* The same three by id, with no handle and without resuming a paused sandbox (the SDKs' static
+ * Sandbox.kill / Sandbox.setTimeout / Sandbox.betaPause): for tools and services that keep ids.
+ * Same results and errors as the handle forms, plus E2B_EINVAL for a NULL or empty id.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_sandbox_kill_id(e2b_client *client, const char *sandbox_id);
+E2B_API int e2b_sandbox_set_timeout_id(e2b_client *client, const char *sandbox_id, int64_t timeout_ms);
+E2B_API int e2b_sandbox_pause_id(e2b_client *client, const char *sandbox_id);
+
 /* Sandbox details (GET /sandboxes/{id}, and the items of a list). Allocated by libe2b; fields
  * may be appended in later versions (read `version`). Strings borrowed from the object. */
 typedef struct e2b_sandbox_info {
@@ -637,6 +645,172 @@ E2B_API void e2b_ws_free(e2b_ws *ws);
 
 /* ---- Code interpreter (port 49999) ------------------------------------------------------- */
 /* (section: code interpreter) */
+/* The code interpreter of E2B's code-interpreter template (and of e2b-local's sandboxes): cells of
+ * Python (default), JavaScript/TypeScript or bash run in persistent contexts (kernels) keeping
+ * their state between cells, like @e2b/code-interpreter's runCode. Requests go to port 49999 of
+ * the sandbox (the client's sandbox URL with E2b-Sandbox-Port: 49999, else
+ * https://49999-<id>.<domain>) with the envd access token. A failing cell (a Python exception...)
+ * is not a libe2b error: the call succeeds and the execution's error is set. Since 0.1. */
+
+/* One finished or partial cell execution (the SDK's Execution). Opaque; read it with the
+ * e2b_execution_* accessors, whose returned pointers are borrowed from it. */
+typedef struct e2b_execution e2b_execution;
+/* A cell running (e2b_code_start). */
+typedef struct e2b_code_exec e2b_code_exec;
+
+/* One result of a cell (the SDK's Result): the value of its last expression (is_main_result 1)
+ * or displayed data (matplotlib figures, display(...)). Each format is NULL when absent; text
+ * formats are UTF-8; png/jpeg/pdf are base64 as sent; json, data, chart and extra are JSON text.
+ * formats lists the names of the formats present in the SDK's order (html, markdown, svg, png,
+ * jpeg, pdf, latex, json, javascript, data, then the keys of extra). Allocated by libe2b; fields
+ * may be appended (read `version`). */
+typedef struct e2b_code_result {
+    uint32_t version;            /* 1 */
+    int32_t is_main_result;      /* 1 or 0 */
+    const char *text;            /* text/plain */
+    const char *html;
+    const char *markdown;
+    const char *svg;
+    const char *png;
+    const char *jpeg;
+    const char *pdf;
+    const char *latex;
+    const char *json;
+    const char *javascript;
+    const char *data;            /* e2b/data */
+    const char *chart;           /* e2b/chart */
+    const char *extra;           /* other MIME types: {"mime/type": value, ...} */
+    size_t format_count;
+    const char *const *formats;
+} e2b_code_result;
+
+/* The error raised by a cell (the SDK's ExecutionError). Server-side conditions use the names
+ * ContextRestarting (the kernel died or was restarted) and ExecutionAborted. traceback may hold
+ * ANSI colour codes. Strings never NULL. */
+typedef struct e2b_code_error {
+    uint32_t version;            /* 1 */
+    const char *name;            /* "ZeroDivisionError" */
+    const char *value;           /* "division by zero" */
+    const char *traceback;
+} e2b_code_error;
+
+typedef struct e2b_code_opts {
+    uint32_t version;              /* E2B_CODE_OPTS_VERSION */
+    const char *language;          /* NULL = python, or the context's: "python", "javascript"/"js",
+                                      "typescript"/"ts", "bash"; runs in that language's default
+                                      context. Not together with context_id (E2B_EINVAL). */
+    const char *context_id;        /* NULL = the language's default context */
+    const char *const *envs;       /* NULL-terminated "KEY=VALUE" list for this cell only */
+    int64_t timeout_ms;            /* the whole execution: 0 = 60000; <0 = none. At the limit
+                                      the run ends with E2B_ETIMEOUT and the server interrupts
+                                      the cell (SIGINT); the context keeps its state. */
+    int64_t request_timeout_ms;    /* until the response starts: 0 = the client's; <0 = none */
+} e2b_code_opts;
+#define E2B_CODE_OPTS_VERSION 1
+#define E2B_CODE_OPTS_INIT {E2B_CODE_OPTS_VERSION, NULL, NULL, NULL, 0, 0}
+/* Thread: any. Since 0.1. */
+E2B_API int e2b_code_opts_init(e2b_code_opts *opts, uint32_t version);
+
+/* Streaming callbacks; any may be NULL. Thread: the client's service thread (SERVICE_THREAD
+ * delivery) or inside e2b_client_dispatch (QUEUED). Everything passed is valid only during the
+ * call. on_stdout/on_stderr get one line of output at a time, as printed (with its "\n"), and
+ * the server's timestamp (unix microseconds). The data callbacks return 0 to continue, nonzero
+ * to stop: the request is aborted (the server interrupts the cell) and the run ends with
+ * E2B_EUSER. on_end is the terminal callback, exactly once for a run that started (unless its
+ * handle is freed first): execution is what arrived (complete when err is NULL), err the
+ * failure (E2B_ETIMEOUT, E2B_ECANCELED, E2B_EUSER, E2B_ENETWORK, ...). Blocking libe2b calls
+ * from any of them fail with E2B_EMISUSE; e2b_code_cancel is allowed. */
+typedef struct e2b_code_callbacks {
+    uint32_t version;  /* E2B_CODE_CALLBACKS_VERSION */
+    int (*on_stdout)(const char *text, size_t len, int64_t timestamp_us, void *payload);
+    int (*on_stderr)(const char *text, size_t len, int64_t timestamp_us, void *payload);
+    int (*on_result)(const e2b_code_result *result, void *payload);
+    int (*on_error)(const e2b_code_error *error, void *payload);
+    void (*on_end)(const e2b_execution *execution, const e2b_error *err, void *payload);
+    void *payload;
+} e2b_code_callbacks;
+#define E2B_CODE_CALLBACKS_VERSION 1
+#define E2B_CODE_CALLBACKS_INIT {E2B_CODE_CALLBACKS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Runs `code` (UTF-8, copied) to the end of the cell. *out (caller-owned, e2b_execution_free)
+ * receives the execution whenever the request reached the server: on E2B_OK — also when the
+ * cell raised (see e2b_execution_error) — and, with what arrived so far, on E2B_ETIMEOUT
+ * (execution timeout: "Execution timed out ..."; or the stream broke and the sandbox is gone:
+ * "The sandbox was killed ..."), E2B_ECANCELED, E2B_EUSER and stream failures; else NULL. Errors: E2B_EINVAL (NULL code, language with context_id, bad envs entry),
+ * E2B_EVERSION, E2B_ENOTFOUND (unknown context: "Context <id> not found"), E2B_ETIMEOUT (request
+ * timeout, or 502: the sandbox is gone), E2B_ENETWORK, E2B_EPROTOCOL, E2B_ERROR (other HTTP
+ * statuses, e.g. an unsupported language). Callbacks as e2b_code_callbacks says; with QUEUED
+ * delivery they wait for e2b_client_dispatch (which may run after this returns).
+ * Thread: any, blocking (E2B_EMISUSE from a libe2b callback). Since 0.1. */
+E2B_API int e2b_code_run(e2b_execution **out, e2b_sandbox *sandbox, const char *code,
+                         const e2b_code_opts *opts, const e2b_code_callbacks *callbacks);
+
+/* Starts `code` and returns once the server accepted it (the response started), with the
+ * errors of e2b_code_run for a request that did not start (then no callback ever runs). *out is
+ * owned by the caller (e2b_code_free) and must be freed before its sandbox. Thread: any,
+ * blocking. Since 0.1. */
+E2B_API int e2b_code_start(e2b_code_exec **out, e2b_sandbox *sandbox, const char *code,
+                           const e2b_code_opts *opts, const e2b_code_callbacks *callbacks);
+/* Blocks until the run ended; returns and fills *out as e2b_code_run does. May be called again
+ * (each call returns a new e2b_execution of the same data). Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_code_wait(e2b_execution **out, e2b_code_exec *run);
+/* Cancels the run: aborts the request, so the server interrupts the cell (SIGINT; the context
+ * keeps its state); the run ends with E2B_ECANCELED (on_end, e2b_code_wait). No effect once it
+ * ended. Thread: any, including callbacks; non-blocking, idempotent. Since 0.1. */
+E2B_API int e2b_code_cancel(e2b_code_exec *run);
+/* Releases the handle (cancels the run if still going). No callback of this run runs after it
+ * returns (or, from inside one of them, after that callback). NULL is a no-op. Thread: any.
+ * Since 0.1. */
+E2B_API void e2b_code_free(e2b_code_exec *run);
+
+/* Accessors. Thread: any (the execution is immutable). Pointers borrowed from the execution.
+ * NULL execution: 0 / NULL (E2B_EINVAL in e2b_error_last). Since 0.1. */
+E2B_API size_t e2b_execution_result_count(const e2b_execution *execution);
+/* NULL when i is out of range. */
+E2B_API const e2b_code_result *e2b_execution_result_at(const e2b_execution *execution, size_t i);
+/* The main result's text (the SDK's execution.text); NULL when there is none. */
+E2B_API const char *e2b_execution_text(const e2b_execution *execution);
+#define E2B_CODE_STDOUT 1u
+#define E2B_CODE_STDERR 2u
+/* Output lines of stream E2B_CODE_STDOUT or E2B_CODE_STDERR (the SDK's logs.stdout/stderr), each
+ * with its "\n" when printed with one. */
+E2B_API size_t e2b_execution_log_count(const e2b_execution *execution, uint32_t stream);
+E2B_API const char *e2b_execution_log_at(const e2b_execution *execution, uint32_t stream, size_t i);
+/* The cell's error; NULL when it raised none. */
+E2B_API const e2b_code_error *e2b_execution_error(const e2b_execution *execution);
+/* The context's execution counter for this cell (Jupyter's In [n]); 0 when the server sent none. */
+E2B_API int64_t e2b_execution_execution_count(const e2b_execution *execution);
+/* NULL is a no-op. */
+E2B_API void e2b_execution_free(e2b_execution *execution);
+
+/* Contexts (the SDK's createCodeContext, listCodeContexts, restartCodeContext,
+ * removeCodeContext). Strings borrowed from their object. */
+typedef struct e2b_code_context {
+    uint32_t version;            /* 1 */
+    const char *id;
+    const char *language;        /* "python", "javascript", "typescript", "bash" */
+    const char *cwd;
+} e2b_code_context;
+typedef struct e2b_code_context_list e2b_code_context_list;
+/* Creates a context (a fresh kernel). language NULL = python, cwd NULL = /home/user. *out owned
+ * by the caller (e2b_code_context_free). Errors: E2B_ERROR ("400 Bad Request: Unsupported
+ * language: ..."; 500 when the kernel cannot start), E2B_ETIMEOUT, E2B_ENETWORK.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_code_context_create(e2b_code_context **out, e2b_sandbox *sandbox,
+                                    const char *language, const char *cwd);
+E2B_API void e2b_code_context_free(e2b_code_context *context);
+/* Every context, the default ones included. Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_code_list_contexts(e2b_code_context_list **out, e2b_sandbox *sandbox);
+E2B_API size_t e2b_code_context_list_count(const e2b_code_context_list *list);
+/* NULL when out of range. */
+E2B_API const e2b_code_context *e2b_code_context_list_at(const e2b_code_context_list *list, size_t i);
+E2B_API void e2b_code_context_list_free(e2b_code_context_list *list);
+/* Restarts the context's kernel (its state is lost; running cells end with ContextRestarting).
+ * E2B_ENOTFOUND for an unknown id. Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_code_context_restart(e2b_sandbox *sandbox, const char *context_id);
+/* Removes the context (and stops its kernel). E2B_ENOTFOUND for an unknown id. Thread: any,
+ * blocking. Since 0.1. */
+E2B_API int e2b_code_context_remove(e2b_sandbox *sandbox, const char *context_id);
 
 /* ---- Production layer: sessions, artifacts, workspace sync ------------------------------ */
 /* (section: production A) */

@@ -12,6 +12,7 @@
 #include "e2b.h"
 
 using e2b::core::Error;
+using e2b::capi::parse_pairs;
 
 namespace {
 
@@ -115,17 +116,6 @@ int init_opts(T* opts, uint32_t version, const size_t (&sizes)[N], const char* n
 std::optional<std::string> opt_str(const char* s) {
     if (!s) return std::nullopt;
     return std::string(s);
-}
-
-e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
-    e2b::proto::StringMap m;
-    for (size_t i = 0; list && list[i]; ++i) {
-        const char* eq = std::strchr(list[i], '=');
-        if (!eq || eq == list[i])
-            invalid(std::string(what) + " entry \"" + list[i] + "\" is not \"key=value\"");
-        m[std::string(list[i], eq)] = eq + 1;
-    }
-    return m;
 }
 
 void fill_metadata(InfoHolder* h, const e2b::proto::StringMap& m) {
@@ -332,21 +322,30 @@ const char* e2b_sandbox_envd_version(const e2b_sandbox* sandbox) {
     return sandbox->s->envd_version().c_str();
 }
 
+// The handle and by-id forms share these.
+namespace {
+int kill_impl(e2b::core::Client& c, const std::string& id) {
+    if (!c.kill(id)) throw Error(E2B_ESANDBOX_NOT_FOUND, "Sandbox " + id + " not found", 404);
+    return E2B_OK;
+}
+int set_timeout_impl(e2b::core::Client& c, const std::string& id, int64_t timeout_ms) {
+    if (timeout_ms <= 0) invalid("timeout_ms must be positive");
+    c.set_timeout(id, timeout_ms);
+    return E2B_OK;
+}
+}  // namespace
+
 int e2b_sandbox_kill(e2b_sandbox* sandbox) {
     return guard([&] {
         need(sandbox, "sandbox");
-        if (!sandbox->s->kill())
-            throw Error(E2B_ESANDBOX_NOT_FOUND, "Sandbox " + sandbox->s->id() + " not found", 404);
-        return E2B_OK;
+        return kill_impl(sandbox->s->client(), sandbox->s->id());
     });
 }
 
 int e2b_sandbox_set_timeout(e2b_sandbox* sandbox, int64_t timeout_ms) {
     return guard([&] {
         need(sandbox, "sandbox");
-        if (timeout_ms <= 0) invalid("timeout_ms must be positive");
-        sandbox->s->set_timeout(timeout_ms);
-        return E2B_OK;
+        return set_timeout_impl(sandbox->s->client(), sandbox->s->id(), timeout_ms);
     });
 }
 
@@ -354,6 +353,30 @@ int e2b_sandbox_pause(e2b_sandbox* sandbox) {
     return guard([&] {
         need(sandbox, "sandbox");
         return sandbox->s->pause() ? 1 : 0;
+    });
+}
+
+int e2b_sandbox_kill_id(e2b_client* client, const char* sandbox_id) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return kill_impl(*client->c, sandbox_id);
+    });
+}
+
+int e2b_sandbox_set_timeout_id(e2b_client* client, const char* sandbox_id, int64_t timeout_ms) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return set_timeout_impl(*client->c, sandbox_id, timeout_ms);
+    });
+}
+
+int e2b_sandbox_pause_id(e2b_client* client, const char* sandbox_id) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return client->c->pause(sandbox_id) ? 1 : 0;
     });
 }
 
@@ -455,6 +478,16 @@ int e2b_sandbox_get_host(e2b_buf* out, const e2b_sandbox* sandbox, uint16_t port
 namespace e2b::capi {
 int run_guarded(const std::function<int()>& f) noexcept { return ::guard(f); }
 void set_ok() noexcept { ::set_ok(); }
+e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
+    e2b::proto::StringMap m;
+    for (size_t i = 0; list && list[i]; ++i) {
+        const char* eq = std::strchr(list[i], '=');
+        if (!eq || eq == list[i])
+            invalid(std::string(what) + " entry \"" + list[i] + "\" is not \"key=value\"");
+        m[std::string(list[i], eq)] = eq + 1;
+    }
+    return m;
+}
 void set_error(int code, const char* msg) noexcept {
     try {
         ::set_error(code, 0, msg);

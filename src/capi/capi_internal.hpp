@@ -28,6 +28,8 @@ int guard(F&& f) noexcept {
 }
 void set_ok() noexcept;
 void set_error(int code, const char* msg) noexcept;
+// A NULL-terminated "key=value" list (NULL = empty); E2B_EINVAL naming `what` for a bad entry.
+proto::StringMap parse_pairs(const char* const* list, const char* what);
 
 [[noreturn]] inline void invalid(const std::string& msg) { throw core::Error(E2B_EINVAL, msg); }
 template <class T>

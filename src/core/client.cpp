@@ -242,29 +242,32 @@ Sandbox::Sandbox(Client& c, proto::Sandbox s) : c_(c), s_(std::move(s)) {
         envd_url_ = "https://49983-" + s_.sandbox_id + "." + domain_;
 }
 
-bool Sandbox::kill() {
-    auto r = c_.api("DELETE", "/sandboxes/" + url_encode(id()), "", true);
+bool Client::kill(const std::string& id) {
+    auto r = api("DELETE", "/sandboxes/" + url_encode(id), "", true);
     if (r.status >= 200 && r.status < 300) return true;
-    auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id());
+    auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id);
     if (m.as_false) return false;
     throw_mapped(m);
 }
 
-void Sandbox::set_timeout(int64_t timeout_ms) {
+void Client::set_timeout(const std::string& id, int64_t timeout_ms) {
     auto body = proto::encode_timeout_body(timeout_seconds(timeout_ms));
-    auto r = c_.api("POST", "/sandboxes/" + url_encode(id()) + "/timeout", body, false);
+    auto r = api("POST", "/sandboxes/" + url_encode(id) + "/timeout", body, false);
     if (r.status < 200 || r.status >= 300)
-        throw_mapped(proto::map_api_error(proto::ApiOp::kSetTimeout, r.status, r.body, id()));
+        throw_mapped(proto::map_api_error(proto::ApiOp::kSetTimeout, r.status, r.body, id));
 }
 
-bool Sandbox::pause() {
-    auto r = c_.api("POST", "/sandboxes/" + url_encode(id()) + "/pause",
-                    proto::encode_pause_body(true), false);
+bool Client::pause(const std::string& id) {
+    auto r = api("POST", "/sandboxes/" + url_encode(id) + "/pause", proto::encode_pause_body(true), false);
     if (r.status >= 200 && r.status < 300) return true;
-    auto m = proto::map_api_error(proto::ApiOp::kPause, r.status, r.body, id());
+    auto m = proto::map_api_error(proto::ApiOp::kPause, r.status, r.body, id);
     if (m.as_false) return false;
     throw_mapped(m);
 }
+
+bool Sandbox::kill() { return c_.kill(id()); }
+void Sandbox::set_timeout(int64_t timeout_ms) { c_.set_timeout(id(), timeout_ms); }
+bool Sandbox::pause() { return c_.pause(id()); }
 
 bool Sandbox::is_running() {
     transport::Request r;

@@ -87,6 +87,11 @@ public:
     std::unique_ptr<Sandbox> create(const SandboxCreateOptions& o);
     std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
     proto::SandboxDetail get_info(const std::string& id);
+    // By id, without a handle (the SDKs' static Sandbox.kill/setTimeout/betaPause): a paused
+    // sandbox is not resumed. kill/pause: false when gone / already paused.
+    bool kill(const std::string& id);
+    void set_timeout(const std::string& id, int64_t timeout_ms);
+    bool pause(const std::string& id);
     ListPage list(const ListOptions& o);
     // start/end: unix seconds, <0 = unset.
     std::vector<proto::SandboxMetric> metrics(const std::string& id, int64_t start_s, int64_t end_s);

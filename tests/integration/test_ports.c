@@ -229,6 +229,29 @@ static e2b_ws *ws_open(e2b_sandbox *sb, uint16_t port, sink *s, const e2b_ws_opt
 
 /* ---- HTTP ---- */
 
+/* Options structs: _init fills the defaults of a known version and refuses others. */
+static void test_opts_init(void **state) {
+    (void)state;
+    e2b_port_request_opts po;
+    memset(&po, 0xab, sizeof po);
+    assert_int_equal(e2b_port_request_opts_init(&po, E2B_PORT_REQUEST_OPTS_VERSION), E2B_OK);
+    assert_int_equal(po.version, E2B_PORT_REQUEST_OPTS_VERSION);
+    assert_null(po.headers);
+    assert_null(po.body);
+    assert_int_equal(po.timeout_ms, 0);
+    assert_int_equal(e2b_port_request_opts_init(&po, 0), E2B_EVERSION);
+    assert_int_equal(e2b_port_request_opts_init(&po, 99), E2B_EVERSION);
+    assert_int_equal(e2b_port_request_opts_init(NULL, 1), E2B_EINVAL);
+    e2b_ws_opts wo;
+    memset(&wo, 0xab, sizeof wo);
+    assert_int_equal(e2b_ws_opts_init(&wo, E2B_WS_OPTS_VERSION), E2B_OK);
+    assert_int_equal(wo.version, E2B_WS_OPTS_VERSION);
+    assert_null(wo.headers);
+    assert_int_equal(wo.max_message_size, 0);
+    assert_int_equal(e2b_ws_opts_init(&wo, 2), E2B_EVERSION);
+    assert_int_equal(e2b_ws_opts_init(NULL, 1), E2B_EINVAL);
+}
+
 static void test_http_roundtrip(void **state) {
     (void)state;
     e2b_port_response r = E2B_PORT_RESPONSE_INIT;
@@ -598,6 +621,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_opts_init),
         cmocka_unit_test(test_http_roundtrip),
         cmocka_unit_test(test_http_errors),
         cmocka_unit_test(test_unknown_sandbox),
