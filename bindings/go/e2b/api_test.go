@@ -350,3 +350,36 @@ func TestCloseCascades(t *testing.T) {
 	s2.Kill(ctx)
 	s2.Close()
 }
+
+func TestLifecycleByID(t *testing.T) {
+	c := newTestClient(t, nil)
+	ctx := tctx(t, 60*time.Second)
+	s, err := c.Create(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s.ID()
+	s.Close()
+	before, _ := c.GetInfo(ctx, id)
+	if err := c.SetTimeout(ctx, id, 20*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := c.GetInfo(ctx, id); err != nil || !after.EndAt.After(before.EndAt) {
+		t.Fatalf("set timeout by id: %v", err)
+	}
+	if paused, err := c.Pause(ctx, id); err != nil || !paused {
+		t.Fatalf("pause by id: %v %v", paused, err)
+	}
+	if info, err := c.GetInfo(ctx, id); err != nil || info.State != "paused" {
+		t.Fatalf("state after pause by id: %+v %v", info, err)
+	}
+	if err := c.Kill(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Kill(ctx, id); !errors.Is(err, ErrSandboxNotFound) {
+		t.Fatalf("second kill by id: %v", err)
+	}
+	if err := c.Kill(ctx, ""); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("empty id: %v", err)
+	}
+}

@@ -302,3 +302,32 @@ func (c *Client) Paginate(ctx context.Context, opts *ListOptions, fn func(*Sandb
 		o.NextToken = page.NextToken
 	}
 }
+
+// Kill kills a sandbox by id without a handle and without resuming it (the SDKs' static
+// Sandbox.kill). ErrSandboxNotFound when it does not exist.
+func (c *Client) Kill(ctx context.Context, sandboxID string) error {
+	if capi.SandboxKillID == nil {
+		return missing("Client.Kill", "e2b_sandbox_kill_id")
+	}
+	_, err := do(ctx, &c.life, "Client.Kill", nil, func() int32 { return capi.SandboxKillID(c.h, sandboxID) }, nil)
+	return err
+}
+
+// SetTimeout sets a sandbox's remaining lifetime by id (the SDKs' static Sandbox.setTimeout).
+func (c *Client) SetTimeout(ctx context.Context, sandboxID string, d time.Duration) error {
+	if capi.SandboxSetTimeoutID == nil {
+		return missing("Client.SetTimeout", "e2b_sandbox_set_timeout_id")
+	}
+	_, err := do(ctx, &c.life, "Client.SetTimeout", nil, func() int32 { return capi.SandboxSetTimeoutID(c.h, sandboxID, durMs(d)) }, nil)
+	return err
+}
+
+// Pause pauses a sandbox by id (the SDKs' Sandbox.betaPause): true if it paused now, false if
+// it already was.
+func (c *Client) Pause(ctx context.Context, sandboxID string) (bool, error) {
+	if capi.SandboxPauseID == nil {
+		return false, missing("Client.Pause", "e2b_sandbox_pause_id")
+	}
+	rc, err := do(ctx, &c.life, "Client.Pause", nil, func() int32 { return capi.SandboxPauseID(c.h, sandboxID) }, nil)
+	return rc == 1, err
+}

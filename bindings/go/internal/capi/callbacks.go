@@ -77,12 +77,22 @@ type WsSink interface {
 	Closed(code int32, err *CallError)
 }
 
+// CodeSink receives a code run's callbacks. The execution handle is only valid during End.
+type CodeSink interface {
+	Output(stderr bool, line []byte, tsMicros int64) bool
+	Result(r *CodeResult) bool
+	Error(e *CodeError) bool
+	End(execution uintptr, err *CallError)
+}
+
 // Trampoline addresses, set once by Load.
 var (
 	CbExecStdout, CbExecStderr, CbExecExit uintptr
 	CbReadData, CbWriteFill                uintptr
 	CbWatchEvent, CbWatchEnd               uintptr
 	CbWsMessage, CbWsClose                 uintptr
+	CbCodeStdout, CbCodeStderr             uintptr
+	CbCodeResult, CbCodeError, CbCodeEnd   uintptr
 	trampolinesOnce                        sync.Once
 	callbacksCreated                       int
 )
@@ -178,11 +188,55 @@ func initTrampolines() {
 				s.Closed(code, FromC(err))
 			}
 		})
+		codeOut := func(stderr bool) uintptr {
+			return newCB(func(text *byte, n uintptr, ts int64, payload uintptr) (rc int32) {
+				defer func() {
+					if recover() != nil {
+						rc = 1
+					}
+				}()
+				if s, ok := lookup(payload).(CodeSink); ok && !s.Output(stderr, view(unsafe.Pointer(text), n), ts) {
+					return 1
+				}
+				return 0
+			})
+		}
+		CbCodeStdout, CbCodeStderr = codeOut(false), codeOut(true)
+		CbCodeResult = newCB(func(r *CodeResult, payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = 1
+				}
+			}()
+			if s, ok := lookup(payload).(CodeSink); ok && r != nil && !s.Result(r) {
+				return 1
+			}
+			return 0
+		})
+		CbCodeError = newCB(func(e *CodeError, payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = 1
+				}
+			}()
+			if s, ok := lookup(payload).(CodeSink); ok && e != nil && !s.Error(e) {
+				return 1
+			}
+			return 0
+		})
+		CbCodeEnd = newCB(func(execution uintptr, err *Error, payload uintptr) {
+			defer func() { _ = recover() }()
+			s, ok := lookup(payload).(CodeSink)
+			Unregister(payload) // on_end is terminal
+			if ok {
+				s.End(execution, FromC(err))
+			}
+		})
 	})
 }
 
 // Trampolines is how many callbacks the binding ever creates.
-const Trampolines = 9
+const Trampolines = 14
 
 func view(p unsafe.Pointer, n uintptr) []byte {
 	if p == nil || n == 0 {

@@ -34,6 +34,7 @@ func TestStructLayout(t *testing.T) {
 		"e2b_files_opts": FilesOpts{}, "e2b_file_entry": FileEntry{}, "e2b_entry_info": EntryInfo{}, "e2b_fs_event": FsEvent{},
 		"e2b_sandbox_metric": SandboxMetric{}, "e2b_logs_opts": LogsOpts{}, "e2b_sandbox_log_entry": LogEntry{},
 		"e2b_port_request_opts": PortRequestOpts{}, "e2b_port_response": PortResponse{}, "e2b_ws_opts": WsOpts{}, "e2b_ws_callbacks": WsCallbacks{},
+		"e2b_code_result": CodeResult{}, "e2b_code_error": CodeError{}, "e2b_code_opts": CodeOpts{}, "e2b_code_callbacks": CodeCallbacks{}, "e2b_code_context": CodeContext{},
 	}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -217,6 +217,26 @@ func load(path string) (err error) {
 	opt(&WsClose, "e2b_ws_close")
 	opt(&WsBufferedAmount, "e2b_ws_buffered_amount")
 	opt(&WsFree, "e2b_ws_free")
+	opt(&SandboxKillID, "e2b_sandbox_kill_id")
+	opt(&SandboxSetTimeoutID, "e2b_sandbox_set_timeout_id")
+	opt(&SandboxPauseID, "e2b_sandbox_pause_id")
+	opt(&CodeStart, "e2b_code_start")
+	opt(&CodeCancel, "e2b_code_cancel")
+	opt(&CodeFree, "e2b_code_free")
+	opt(&ExecutionResultCount, "e2b_execution_result_count")
+	opt(&ExecutionResultAt, "e2b_execution_result_at")
+	opt(&ExecutionLogCount, "e2b_execution_log_count")
+	opt(&ExecutionLogAt, "e2b_execution_log_at")
+	opt(&ExecutionError, "e2b_execution_error")
+	opt(&ExecutionExecutionCount, "e2b_execution_execution_count")
+	opt(&CodeContextCreate, "e2b_code_context_create")
+	opt(&CodeContextFree, "e2b_code_context_free")
+	opt(&CodeListContexts, "e2b_code_list_contexts")
+	opt(&CodeContextListCount, "e2b_code_context_list_count")
+	opt(&CodeContextListAt, "e2b_code_context_list_at")
+	opt(&CodeContextListFree, "e2b_code_context_list_free")
+	opt(&CodeContextRestart, "e2b_code_context_restart")
+	opt(&CodeContextRemove, "e2b_code_context_remove")
 	initTrampolines()
 	libPath = path
 	return nil
@@ -278,4 +298,32 @@ var (
 	WsClose             func(ws uintptr, code uint16, reason *byte) int32
 	WsBufferedAmount    func(ws uintptr) uint64
 	WsFree              func(ws uintptr)
+)
+
+// By-id lifecycle (optional symbols).
+var (
+	SandboxKillID       func(c uintptr, id string) int32
+	SandboxSetTimeoutID func(c uintptr, id string, ms int64) int32
+	SandboxPauseID      func(c uintptr, id string) int32
+)
+
+// Code interpreter (optional symbols). Executions and runs are opaque handles.
+var (
+	CodeStart               func(out *uintptr, s uintptr, code string, o *CodeOpts, cb *CodeCallbacks) int32
+	CodeCancel              func(run uintptr) int32
+	CodeFree                func(run uintptr)
+	ExecutionResultCount    func(e uintptr) uintptr
+	ExecutionResultAt       func(e uintptr, i uintptr) *CodeResult
+	ExecutionLogCount       func(e uintptr, stream uint32) uintptr
+	ExecutionLogAt          func(e uintptr, stream uint32, i uintptr) *byte
+	ExecutionError          func(e uintptr) *CodeError
+	ExecutionExecutionCount func(e uintptr) int64
+	CodeContextCreate       func(out **CodeContext, s uintptr, language, cwd *byte) int32
+	CodeContextFree         func(c *CodeContext)
+	CodeListContexts        func(out *uintptr, s uintptr) int32
+	CodeContextListCount    func(l uintptr) uintptr
+	CodeContextListAt       func(l uintptr, i uintptr) *CodeContext
+	CodeContextListFree     func(l uintptr)
+	CodeContextRestart      func(s uintptr, id string) int32
+	CodeContextRemove       func(s uintptr, id string) int32
 )

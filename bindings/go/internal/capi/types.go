@@ -312,3 +312,68 @@ const (
 	WsText                 = 0x1
 	WsBinary               = 0x2
 )
+
+// CodeResult is e2b_code_result.
+type CodeResult struct {
+	Version      uint32
+	IsMainResult int32
+	Text         *byte
+	HTML         *byte
+	Markdown     *byte
+	SVG          *byte
+	PNG          *byte
+	JPEG         *byte
+	PDF          *byte
+	LaTeX        *byte
+	JSON         *byte
+	JavaScript   *byte
+	Data         *byte
+	Chart        *byte
+	Extra        *byte
+	FormatCount  uintptr
+	Formats      **byte
+}
+
+// CodeError is e2b_code_error.
+type CodeError struct {
+	Version   uint32
+	Name      *byte
+	Value     *byte
+	Traceback *byte
+}
+
+// CodeOpts is e2b_code_opts.
+type CodeOpts struct {
+	Version          uint32
+	Language         *byte
+	ContextID        *byte
+	Envs             **byte
+	TimeoutMs        int64
+	RequestTimeoutMs int64
+}
+
+// CodeCallbacks is e2b_code_callbacks.
+type CodeCallbacks struct {
+	Version  uint32
+	OnStdout uintptr
+	OnStderr uintptr
+	OnResult uintptr
+	OnError  uintptr
+	OnEnd    uintptr
+	Payload  uintptr
+}
+
+// CodeContext is e2b_code_context.
+type CodeContext struct {
+	Version  uint32
+	ID       *byte
+	Language *byte
+	Cwd      *byte
+}
+
+const (
+	CodeOptsVersion      = 1
+	CodeCallbacksVersion = 1
+	CodeStdout           = 1
+	CodeStderr           = 2
+)

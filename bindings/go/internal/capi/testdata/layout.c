@@ -54,6 +54,20 @@ int main(void) {
     F(e2b_ws_opts, max_message_size); F(e2b_ws_opts, connect_timeout_ms);
     S(e2b_ws_callbacks); F(e2b_ws_callbacks, version); F(e2b_ws_callbacks, on_message);
     F(e2b_ws_callbacks, on_close); F(e2b_ws_callbacks, payload);
+    S(e2b_code_result); F(e2b_code_result, version); F(e2b_code_result, is_main_result); F(e2b_code_result, text);
+    F(e2b_code_result, html); F(e2b_code_result, markdown); F(e2b_code_result, svg); F(e2b_code_result, png);
+    F(e2b_code_result, jpeg); F(e2b_code_result, pdf); F(e2b_code_result, latex); F(e2b_code_result, json);
+    F(e2b_code_result, javascript); F(e2b_code_result, data); F(e2b_code_result, chart); F(e2b_code_result, extra);
+    F(e2b_code_result, format_count); F(e2b_code_result, formats);
+    S(e2b_code_error); F(e2b_code_error, version); F(e2b_code_error, name); F(e2b_code_error, value);
+    F(e2b_code_error, traceback);
+    S(e2b_code_opts); F(e2b_code_opts, version); F(e2b_code_opts, language); F(e2b_code_opts, context_id);
+    F(e2b_code_opts, envs); F(e2b_code_opts, timeout_ms); F(e2b_code_opts, request_timeout_ms);
+    S(e2b_code_callbacks); F(e2b_code_callbacks, version); F(e2b_code_callbacks, on_stdout);
+    F(e2b_code_callbacks, on_stderr); F(e2b_code_callbacks, on_result); F(e2b_code_callbacks, on_error);
+    F(e2b_code_callbacks, on_end); F(e2b_code_callbacks, payload);
+    S(e2b_code_context); F(e2b_code_context, version); F(e2b_code_context, id); F(e2b_code_context, language);
+    F(e2b_code_context, cwd);
     printf("\n");
     return 0;
 }
