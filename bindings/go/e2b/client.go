@@ -56,6 +56,7 @@ type Client struct {
 
 	mu        sync.Mutex
 	sandboxes map[*Sandbox]struct{}
+	sessions  map[*Session]struct{}
 
 	stopR, stopW int // QueuedDelivery: the pipe that stops the dispatch goroutine
 	dispatched   chan struct{}
@@ -94,7 +95,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if ce != nil {
 		return nil, newError("NewClient", ce)
 	}
-	c := &Client{h: h, sandboxes: map[*Sandbox]struct{}{}, stopR: -1, stopW: -1}
+	c := &Client{h: h, sandboxes: map[*Sandbox]struct{}{}, sessions: map[*Session]struct{}{}, stopR: -1, stopW: -1}
 	if cfg.QueuedDelivery {
 		if err := c.startDispatch(); err != nil {
 			capi.ClientFree(h)
@@ -104,7 +105,7 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Close closes the client's sandboxes (local handles only), waits for calls in flight
+// Close closes the client's sandboxes and sessions (local handles only), waits for calls in flight
 // (including ones abandoned by a cancelled context) and frees the client. Idempotent.
 func (c *Client) Close() error {
 	c.closeSandboxes()
@@ -124,12 +125,15 @@ func (c *Client) Close() error {
 
 func (c *Client) closeSandboxes() {
 	c.mu.Lock()
-	sbs := make([]*Sandbox, 0, len(c.sandboxes))
+	var all []interface{ Close() error }
 	for s := range c.sandboxes {
-		sbs = append(sbs, s)
+		all = append(all, s)
+	}
+	for s := range c.sessions {
+		all = append(all, s)
 	}
 	c.mu.Unlock()
-	for _, s := range sbs {
+	for _, s := range all {
 		s.Close()
 	}
 }

@@ -34,17 +34,23 @@ type Sandbox struct {
 
 	mu       sync.Mutex
 	children map[closer]struct{}
+	borrowed bool // a session's sandbox: the session frees the C handle
 }
 
 type closer interface{ closeLocal() }
 
 func (c *Client) wrapSandbox(h uintptr) *Sandbox {
+	s := newSandbox(c, h)
+	c.track(s, true)
+	return s
+}
+
+func newSandbox(c *Client, h uintptr) *Sandbox {
 	s := &Sandbox{client: c, h: h, id: capi.SandboxID(h), envd: capi.SandboxEnvdVersion(h),
 		children: map[closer]struct{}{}}
 	s.Commands = &Commands{s: s}
 	s.Pty = &Pty{s: s}
 	s.Files = &Files{s: s}
-	c.track(s, true)
 	return s
 }
 
@@ -59,13 +65,7 @@ func undoSandbox(h *uintptr, kill bool) func() {
 	}
 }
 
-// Create creates a sandbox (POST /sandboxes). If ctx ends first, the sandbox the server still
-// creates is killed once it exists.
-func (c *Client) Create(ctx context.Context, opts *SandboxOptions) (*Sandbox, error) {
-	if opts == nil {
-		opts = &SandboxOptions{}
-	}
-	var a capi.Arena
+func (opts *SandboxOptions) toC(a *capi.Arena) *capi.SandboxOpts {
 	o := &capi.SandboxOpts{Version: capi.SandboxOptsVersion}
 	a.Pin(o)
 	o.TemplateID = a.OptStr(opts.Template)
@@ -81,6 +81,17 @@ func (c *Client) Create(ctx context.Context, opts *SandboxOptions) (*Sandbox, er
 	if opts.AutoPause {
 		o.Flags |= capi.SandboxFAutoPause
 	}
+	return o
+}
+
+// Create creates a sandbox (POST /sandboxes). If ctx ends first, the sandbox the server still
+// creates is killed once it exists.
+func (c *Client) Create(ctx context.Context, opts *SandboxOptions) (*Sandbox, error) {
+	if opts == nil {
+		opts = &SandboxOptions{}
+	}
+	var a capi.Arena
+	o := opts.toC(&a)
 	h := new(uintptr)
 	_, err := do(ctx, &c.life, "Client.Create", &a, func() int32 { return capi.SandboxCreate(h, c.h, o) },
 		undoSandbox(h, true))
@@ -128,8 +139,10 @@ func (s *Sandbox) Close() error {
 	s.closeChildren()
 	if s.life.shut() {
 		s.closeChildren() // ones a call in flight (e.g. Start) added meanwhile
-		capi.SandboxFree(s.h)
-		s.client.track(s, false)
+		if !s.borrowed {
+			capi.SandboxFree(s.h)
+			s.client.track(s, false)
+		}
 	}
 	return nil
 }

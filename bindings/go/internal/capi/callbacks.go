@@ -85,6 +85,11 @@ type CodeSink interface {
 	End(execution uintptr, err *CallError)
 }
 
+// ProgressSink receives transfer progress (artifacts, workspace); false stops the transfer.
+type ProgressSink interface {
+	Progress(p *TransferProgress) bool
+}
+
 // Trampoline addresses, set once by Load.
 var (
 	CbExecStdout, CbExecStderr, CbExecExit uintptr
@@ -93,6 +98,7 @@ var (
 	CbWsMessage, CbWsClose                 uintptr
 	CbCodeStdout, CbCodeStderr             uintptr
 	CbCodeResult, CbCodeError, CbCodeEnd   uintptr
+	CbProgress                             uintptr
 	trampolinesOnce                        sync.Once
 	callbacksCreated                       int
 )
@@ -232,11 +238,22 @@ func initTrampolines() {
 				s.End(execution, FromC(err))
 			}
 		})
+		CbProgress = newCB(func(p *TransferProgress, payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = 1
+				}
+			}()
+			if s, ok := lookup(payload).(ProgressSink); ok && p != nil && !s.Progress(p) {
+				return 1
+			}
+			return 0
+		})
 	})
 }
 
 // Trampolines is how many callbacks the binding ever creates.
-const Trampolines = 14
+const Trampolines = 15
 
 func view(p unsafe.Pointer, n uintptr) []byte {
 	if p == nil || n == 0 {

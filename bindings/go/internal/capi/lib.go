@@ -237,6 +237,22 @@ func load(path string) (err error) {
 	opt(&CodeContextListFree, "e2b_code_context_list_free")
 	opt(&CodeContextRestart, "e2b_code_context_restart")
 	opt(&CodeContextRemove, "e2b_code_context_remove")
+	opt(&SessionStart, "e2b_session_start")
+	opt(&SessionResume, "e2b_session_resume")
+	opt(&SessionID, "e2b_session_id")
+	opt(&SessionSandbox, "e2b_session_sandbox")
+	opt(&SessionTouch, "e2b_session_touch")
+	opt(&SessionPause, "e2b_session_pause")
+	opt(&SessionEnd, "e2b_session_end")
+	opt(&SessionState, "e2b_session_state")
+	opt(&SessionFree, "e2b_session_free")
+	opt(&ArtifactsDownload, "e2b_artifacts_download")
+	opt(&ArtifactsUpload, "e2b_artifacts_upload")
+	opt(&ArtifactListCount, "e2b_artifact_list_count")
+	opt(&ArtifactListAt, "e2b_artifact_list_at")
+	opt(&ArtifactListFree, "e2b_artifact_list_free")
+	opt(&WorkspacePush, "e2b_workspace_push")
+	opt(&WorkspacePull, "e2b_workspace_pull")
 	initTrampolines()
 	libPath = path
 	return nil
@@ -326,4 +342,24 @@ var (
 	CodeContextListFree     func(l uintptr)
 	CodeContextRestart      func(s uintptr, id string) int32
 	CodeContextRemove       func(s uintptr, id string) int32
+)
+
+// Production layer A: sessions, artifacts, workspace (optional symbols).
+var (
+	SessionStart      func(out *uintptr, c uintptr, o *SessionOpts) int32
+	SessionResume     func(out *uintptr, c uintptr, id string, o *SessionOpts) int32
+	SessionID         func(s uintptr) string
+	SessionSandbox    func(s uintptr) uintptr
+	SessionTouch      func(s uintptr) int32
+	SessionPause      func(s uintptr) int32
+	SessionEnd        func(s uintptr) int32
+	SessionState      func(c uintptr, id string) int32
+	SessionFree       func(s uintptr)
+	ArtifactsDownload func(out *uintptr, s uintptr, remoteDir string, patterns **byte, localDir string, o *TransferOpts) int32
+	ArtifactsUpload   func(out *uintptr, s uintptr, localFiles **byte, remoteDir string, o *TransferOpts) int32
+	ArtifactListCount func(l uintptr) uintptr
+	ArtifactListAt    func(l uintptr, i uintptr) *Artifact
+	ArtifactListFree  func(l uintptr)
+	WorkspacePush     func(s uintptr, localPath, remoteDir string, o *TransferOpts, entries *uint32) int32
+	WorkspacePull     func(s uintptr, remotePath, localDir string, o *TransferOpts, entries *uint32) int32
 )

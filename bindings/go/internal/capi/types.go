@@ -377,3 +377,53 @@ const (
 	CodeStdout           = 1
 	CodeStderr           = 2
 )
+
+// SessionOpts is e2b_session_opts.
+type SessionOpts struct {
+	Version     uint32
+	Sandbox     *SandboxOpts
+	IdlePauseMs int64
+	TimeoutMs   int64
+}
+
+// TransferProgress is e2b_transfer_progress.
+type TransferProgress struct {
+	Version    uint32
+	FilesDone  uint32
+	FilesTotal uint32
+	Reserved   uint32
+	BytesDone  int64
+	BytesTotal int64
+	Path       *byte
+}
+
+// TransferOpts is e2b_artifacts_opts and e2b_workspace_opts (the same layout).
+type TransferOpts struct {
+	Version    uint32
+	Flags      uint32
+	User       *byte
+	TimeoutMs  int64
+	OnProgress uintptr
+	Payload    uintptr
+}
+
+// Artifact is e2b_artifact.
+type Artifact struct {
+	Version    uint32
+	Reserved   uint32
+	RelPath    *byte
+	RemotePath *byte
+	LocalPath  *byte
+	Size       int64
+	MimeType   *byte
+}
+
+const (
+	SessionOptsVersion   = 1
+	ArtifactsOptsVersion = 1
+	WorkspaceOptsVersion = 1
+	ArtifactsFDelete     = 0x1
+	ArtifactsFAllowEmpty = 0x2
+	WorkspaceFTar        = 0x1
+	WorkspaceFReplace    = 0x2
+)

@@ -68,6 +68,17 @@ int main(void) {
     F(e2b_code_callbacks, on_end); F(e2b_code_callbacks, payload);
     S(e2b_code_context); F(e2b_code_context, version); F(e2b_code_context, id); F(e2b_code_context, language);
     F(e2b_code_context, cwd);
+    S(e2b_session_opts); F(e2b_session_opts, version); F(e2b_session_opts, sandbox);
+    F(e2b_session_opts, idle_pause_ms); F(e2b_session_opts, timeout_ms);
+    S(e2b_transfer_progress); F(e2b_transfer_progress, version); F(e2b_transfer_progress, files_done);
+    F(e2b_transfer_progress, files_total); F(e2b_transfer_progress, reserved); F(e2b_transfer_progress, bytes_done);
+    F(e2b_transfer_progress, bytes_total); F(e2b_transfer_progress, path);
+    S(e2b_artifacts_opts); F(e2b_artifacts_opts, version); F(e2b_artifacts_opts, flags); F(e2b_artifacts_opts, user);
+    F(e2b_artifacts_opts, timeout_ms); F(e2b_artifacts_opts, on_progress); F(e2b_artifacts_opts, payload);
+    S(e2b_workspace_opts); F(e2b_workspace_opts, version); F(e2b_workspace_opts, flags); F(e2b_workspace_opts, user);
+    F(e2b_workspace_opts, timeout_ms); F(e2b_workspace_opts, on_progress); F(e2b_workspace_opts, payload);
+    S(e2b_artifact); F(e2b_artifact, version); F(e2b_artifact, reserved); F(e2b_artifact, rel_path);
+    F(e2b_artifact, remote_path); F(e2b_artifact, local_path); F(e2b_artifact, size); F(e2b_artifact, mime_type);
     printf("\n");
     return 0;
 }
