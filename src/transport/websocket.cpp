@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <uv.h>
 
@@ -60,6 +61,9 @@ struct WebSockets::Impl {
     uv_loop_t loop{};
     bool loop_ready = false;
     lws_context* ctx = nullptr;
+    // The client TLS context is ours, not lws's: lws 4.1 on a foreign loop never frees the one
+    // it would create for its default vhost (the system CA store, ~700 KB per client).
+    SSL_CTX* tls = nullptr;
     std::string init_error;
     bool shut = false;
     uint64_t callbacks = 0;  // lws callbacks seen: see service()
@@ -99,6 +103,12 @@ bool WebSockets::Impl::ensure_context() {
                    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     void* loops[1] = {&loop};
     info.foreign_loops = loops;
+    tls = SSL_CTX_new(TLS_client_method());
+    if (!tls || SSL_CTX_set_default_verify_paths(tls) != 1) {
+        init_error = "cannot create a TLS client context (OpenSSL)";
+        return false;
+    }
+    info.provided_client_ssl_ctx = tls;
     ctx = lws_create_context(&info);
     if (!ctx) {
         init_error =
@@ -408,6 +418,10 @@ void WebSockets::shutdown() {
         uv_run(&m.loop, UV_RUN_DEFAULT);
         lws_context_destroy(m.ctx);
         m.ctx = nullptr;
+    }
+    if (m.tls) {
+        SSL_CTX_free(m.tls);
+        m.tls = nullptr;
     }
     if (m.loop_ready) {
         uv_run(&m.loop, UV_RUN_DEFAULT);
