@@ -122,6 +122,7 @@ type codeRun struct {
 	opts    *RunCodeOptions
 	q       serial
 	done    chan struct{}
+	ended   chan struct{} // closed by the on_end callback itself
 	once    sync.Once
 	exec    *Execution
 	err     error
@@ -161,6 +162,7 @@ func (r *codeRun) Error(ce *capi.CodeError) bool {
 // End is the terminal callback; the execution is converted while it is valid.
 func (r *codeRun) End(execution uintptr, ce *capi.CallError) {
 	ex, err := executionFromC(execution), newError("Sandbox.RunCode", ce)
+	close(r.ended)
 	r.q.push(func() {
 		r.exec, r.err = ex, err
 		r.once.Do(func() { close(r.done) })
@@ -170,6 +172,12 @@ func (r *codeRun) End(execution uintptr, ce *capi.CallError) {
 func (r *codeRun) closeLocal() {
 	if !r.life.shut() {
 		return
+	}
+	select { // as CommandHandle.closeLocal: let the run end before the free
+	case <-r.ended:
+	default:
+		capi.CodeCancel(r.h)
+		awaitEnd(r.ended)
 	}
 	capi.CodeFree(r.h) // no callback after it returns
 	capi.Unregister(r.payload)
@@ -199,7 +207,7 @@ func (s *Sandbox) RunCode(ctx context.Context, code string, opts *RunCodeOptions
 	o := &capi.CodeOpts{Version: capi.CodeOptsVersion, Language: a.OptStr(opts.Language), ContextID: a.OptStr(opts.ContextID),
 		Envs: a.KVList(opts.Envs), TimeoutMs: durMs(opts.Timeout), RequestTimeoutMs: durMs(opts.RequestTimeout)}
 	a.Pin(o)
-	run := &codeRun{s: s, opts: opts, done: make(chan struct{})}
+	run := &codeRun{s: s, opts: opts, done: make(chan struct{}), ended: make(chan struct{})}
 	run.payload = capi.Register(run)
 	cb := &capi.CodeCallbacks{Version: capi.CodeCallbacksVersion, OnStdout: capi.CbCodeStdout, OnStderr: capi.CbCodeStderr,
 		OnResult: capi.CbCodeResult, OnError: capi.CbCodeError, OnEnd: capi.CbCodeEnd, Payload: run.payload}

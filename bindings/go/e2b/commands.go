@@ -285,6 +285,16 @@ func (h *CommandHandle) closeLocal() {
 	if !h.life.shut() {
 		return
 	}
+	// A stream still running is disconnected and its on_exit awaited before the free: libe2b
+	// finishes a freed handle's stream later on its service thread and then still reads the
+	// sandbox, so freeing the sandbox (or client) right after e2b_exec_free is a
+	// use-after-free in libe2b (see the README). on_exit only arrives once that is done.
+	select {
+	case <-h.sink.exited:
+	default:
+		capi.ExecDisconnect(h.h)
+		awaitEnd(h.sink.exited)
+	}
 	capi.ExecFree(h.h) // no callback of this handle runs after it returns
 	capi.Unregister(h.payload)
 	h.sink.abandon()
@@ -301,6 +311,7 @@ type execSink struct {
 	errBuf  bytes.Buffer
 	stopped atomic.Bool
 	done    chan struct{}
+	exited  chan struct{} // closed by the on_exit callback itself
 	once    sync.Once
 	handle  atomic.Pointer[CommandHandle] // set once the start call returned
 	result  *CommandResult
@@ -308,7 +319,7 @@ type execSink struct {
 }
 
 func newExecSink(so, se io.Writer) *execSink {
-	s := &execSink{stdout: so, stderr: se, done: make(chan struct{})}
+	s := &execSink{stdout: so, stderr: se, done: make(chan struct{}), exited: make(chan struct{})}
 	if s.stdout == nil {
 		s.stdout = &s.outBuf
 	}
@@ -338,7 +349,18 @@ func (s *execSink) deliver(w *io.Writer, p []byte) bool {
 }
 
 func (s *execSink) Exit(code int32, ce *capi.CallError) {
+	close(s.exited)
 	s.q.push(func() { s.finish(code, ce) })
+}
+
+// endWait bounds how long a Close waits for a cancelled stream's terminal callback.
+const endWait = 5 * time.Second
+
+func awaitEnd(ch <-chan struct{}) {
+	select {
+	case <-ch:
+	case <-time.After(endWait):
+	}
 }
 
 // finish builds the result; libe2b's e2b_exec_wait gives the exact end status once the stream

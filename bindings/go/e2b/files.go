@@ -401,6 +401,7 @@ type WatchHandle struct {
 	q       serial
 	onEvent func(FilesystemEvent)
 	done    chan struct{}
+	ended   chan struct{} // closed by the on_end callback itself
 	err     error
 }
 
@@ -421,7 +422,7 @@ func (f *Files) WatchDir(ctx context.Context, dir string, onEvent func(Filesyste
 		}
 	}
 	o := fo.toC(&a)
-	w := &WatchHandle{s: f.s, onEvent: onEvent, done: make(chan struct{})}
+	w := &WatchHandle{s: f.s, onEvent: onEvent, done: make(chan struct{}), ended: make(chan struct{})}
 	payload := capi.Register(w)
 	h := new(uintptr)
 	_, err := do(ctx, &f.s.life, "Files.WatchDir", &a, func() int32 {
@@ -459,6 +460,7 @@ func (w *WatchHandle) Event(typ uint32, name string) {
 
 // End is the watch's terminal callback.
 func (w *WatchHandle) End(ce *capi.CallError) {
+	close(w.ended)
 	w.q.push(func() {
 		w.err = newError("WatchHandle", ce)
 		close(w.done)
@@ -491,6 +493,8 @@ func (w *WatchHandle) closeLocal() {
 	if !w.life.shut() {
 		return
 	}
+	capi.WatchStop(w.h) // with QUEUED delivery on_end follows in a later dispatch: await it
+	awaitEnd(w.ended)
 	capi.WatchFree(w.h)
 	w.s.adopt(w, false)
 }

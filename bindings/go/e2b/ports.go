@@ -295,8 +295,8 @@ func (w *WebSocket) BufferedAmount() uint64 {
 // Done is closed when the connection ended (see ReadMessage for how).
 func (w *WebSocket) Done() <-chan struct{} { return w.done }
 
-// Close drops the connection (no close frame; use CloseHandshake first for a clean close) and
-// releases the handle. Idempotent.
+// Close closes the connection (close code 1001, waiting up to 2s for the peer's answer; use
+// CloseHandshake for another code) and releases the handle. Idempotent.
 func (w *WebSocket) Close() error {
 	w.closeLocal()
 	return nil
@@ -305,6 +305,15 @@ func (w *WebSocket) Close() error {
 func (w *WebSocket) closeLocal() {
 	if !w.life.shut() {
 		return
+	}
+	w.mu.Lock()
+	open := !w.closed
+	w.mu.Unlock()
+	if open && capi.WsClose(w.h, 1001, nil) == 0 { // going away; the peer's answer ends it
+		select {
+		case <-w.done:
+		case <-time.After(2 * time.Second):
+		}
 	}
 	capi.WsFree(w.h) // no callback after it returns
 	w.mu.Lock()
