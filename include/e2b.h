@@ -342,7 +342,8 @@ E2B_API int e2b_exec_connect(e2b_exec **out, e2b_sandbox *sandbox, uint32_t pid,
                              const e2b_exec_callbacks *callbacks);
 /* The process id. Thread: any. 0 for NULL. */
 E2B_API uint32_t e2b_exec_pid(const e2b_exec *exec);
-/* Blocks until the stream ends. E2B_OK with *exit_code 0; E2B_ECOMMAND_EXIT with *exit_code set
+/* Blocks until the stream ends (with SERVICE_THREAD delivery: until on_exit has returned; QUEUED:
+ * on_exit follows in a later e2b_client_dispatch). E2B_OK with *exit_code 0; E2B_ECOMMAND_EXIT with *exit_code set
  * for a non-zero exit (message: the end status); the stream's error otherwise (exit_code may be
  * NULL). After e2b_exec_disconnect: E2B_ECANCELED. Thread: any, blocking. */
 E2B_API int e2b_exec_wait(e2b_exec *exec, int32_t *exit_code);
@@ -400,6 +401,17 @@ E2B_API int e2b_pty_create(e2b_exec **out, e2b_sandbox *sandbox, uint16_t cols, 
 E2B_API int e2b_pty_send_input(e2b_exec *pty, const void *data, size_t len);
 /* Thread: any, blocking. */
 E2B_API int e2b_pty_resize(e2b_exec *pty, uint16_t cols, uint16_t rows);
+
+/* By pid, without a handle (the SDKs' commands.kill(pid), commands.sendStdin(pid, ...),
+ * pty.sendInput(pid, ...), pty.resize(pid, ...)): for a process started elsewhere or whose handle
+ * was freed. E2B_ENOTFOUND when there is no such process; stdin needs a process started with
+ * E2B_EXEC_F_STDIN (else E2B_ERROR from envd); the pty forms need a PTY process.
+ * Thread: any, blocking. Since 0.1. */
+E2B_API int e2b_process_kill(e2b_sandbox *sandbox, uint32_t pid);
+E2B_API int e2b_process_send_stdin(e2b_sandbox *sandbox, uint32_t pid, const void *data, size_t len);
+E2B_API int e2b_process_close_stdin(e2b_sandbox *sandbox, uint32_t pid);
+E2B_API int e2b_process_send_pty_input(e2b_sandbox *sandbox, uint32_t pid, const void *data, size_t len);
+E2B_API int e2b_process_resize_pty(e2b_sandbox *sandbox, uint32_t pid, uint16_t cols, uint16_t rows);
 
 
 /* ---- Files ------------------------------------------------------------------------------- */

@@ -295,4 +295,48 @@ int e2b_pty_resize(e2b_exec* pty, uint16_t cols, uint16_t rows) {
     });
 }
 
+int e2b_process_kill(e2b_sandbox* sandbox, uint32_t pid) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (!e2b::core::process_kill(*sandbox->s, pid))
+            throw e2b::core::Error(E2B_ENOTFOUND, "process " + std::to_string(pid) + " not found");
+        return E2B_OK;
+    });
+}
+
+int e2b_process_send_stdin(e2b_sandbox* sandbox, uint32_t pid, const void* data, size_t len) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (len) need(data, "data");
+        e2b::core::process_send_input(*sandbox->s, pid, std::string(static_cast<const char*>(data), len), false);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_close_stdin(e2b_sandbox* sandbox, uint32_t pid) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        e2b::core::process_close_stdin(*sandbox->s, pid);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_send_pty_input(e2b_sandbox* sandbox, uint32_t pid, const void* data, size_t len) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (len) need(data, "data");
+        e2b::core::process_send_input(*sandbox->s, pid, std::string(static_cast<const char*>(data), len), true);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_resize_pty(e2b_sandbox* sandbox, uint32_t pid, uint16_t cols, uint16_t rows) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (!cols || !rows) invalid("cols and rows must be positive");
+        e2b::core::process_resize(*sandbox->s, pid, cols, rows);
+        return E2B_OK;
+    });
+}
+
 }  // extern "C"

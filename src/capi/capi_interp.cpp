@@ -242,21 +242,11 @@ void e2b_code_free(e2b_code_exec* run) {
 }
 
 size_t e2b_execution_result_count(const e2b_execution* execution) {
-    if (!execution) {
-        set_null_error("execution");
-        return 0;
-    }
-    set_ok();
-    return execution->results.size();
+    return list_count(execution, &e2b_execution::results, "execution");
 }
 
 const e2b_code_result* e2b_execution_result_at(const e2b_execution* execution, size_t i) {
-    if (!execution || i >= execution->results.size()) {
-        set_error(E2B_EINVAL, execution ? "index out of range" : "execution must not be NULL");
-        return nullptr;
-    }
-    set_ok();
-    return execution->results[i].get();
+    return list_at(execution, &e2b_execution::results, i, "execution");
 }
 
 const char* e2b_execution_text(const e2b_execution* execution) {
@@ -343,22 +333,10 @@ int e2b_code_list_contexts(e2b_code_context_list** out, e2b_sandbox* sandbox) {
     });
 }
 
-size_t e2b_code_context_list_count(const e2b_code_context_list* list) {
-    if (!list) {
-        set_null_error("list");
-        return 0;
-    }
-    set_ok();
-    return list->items.size();
-}
+size_t e2b_code_context_list_count(const e2b_code_context_list* list) { return list_count(list); }
 
 const e2b_code_context* e2b_code_context_list_at(const e2b_code_context_list* list, size_t i) {
-    if (!list || i >= list->items.size()) {
-        set_error(E2B_EINVAL, list ? "index out of range" : "list must not be NULL");
-        return nullptr;
-    }
-    set_ok();
-    return list->items[i].get();
+    return list_at(list, i);
 }
 
 void e2b_code_context_list_free(e2b_code_context_list* list) { delete list; }

@@ -225,22 +225,10 @@ int e2b_artifacts_upload(e2b_artifact_list** out, e2b_sandbox* sandbox, const ch
     });
 }
 
-size_t e2b_artifact_list_count(const e2b_artifact_list* list) {
-    if (!list) {
-        set_error(E2B_EINVAL, "list must not be NULL");
-        return 0;
-    }
-    set_ok();
-    return list->items.size();
-}
+size_t e2b_artifact_list_count(const e2b_artifact_list* list) { return list_count(list); }
 
 const e2b_artifact* e2b_artifact_list_at(const e2b_artifact_list* list, size_t i) {
-    if (!list || i >= list->items.size()) {
-        set_error(E2B_EINVAL, list ? "index out of range" : "list must not be NULL");
-        return nullptr;
-    }
-    set_ok();
-    return list->items[i].get();
+    return list_at(list, i);
 }
 
 void e2b_artifact_list_free(e2b_artifact_list* list) {

@@ -57,7 +57,7 @@ public:
     void resize(uint32_t cols, uint32_t rows);
 
 private:
-    Exec(Sandbox& sb, ExecHandlers h) : sb_(sb), h_(std::move(h)) {}
+    Exec(Sandbox& sb, ExecHandlers h) : sb_(sb), c_(sb.client()), h_(std::move(h)) {}
     void open(const std::string& method, const std::string& body, int64_t timeout_ms,
               const std::optional<std::string>& user);
     void on_bytes(const char* d, size_t n, bool* abort);
@@ -65,7 +65,10 @@ private:
     void deliver(std::function<void()> fn, bool terminal);
     void disconnect_user();  // a queued data callback asked to stop
 
+    // sb_ only from callers' threads while the handle is live: the stream may end (on_done) after
+    // the handle and its sandbox were freed, so service-thread paths reach the client via c_.
     Sandbox& sb_;
+    Client& c_;
     ExecHandlers h_;
     std::shared_ptr<transport::Call> call_;
     connect::EnvelopeReader reader_;
@@ -90,5 +93,10 @@ private:
 };
 
 std::vector<proto::ProcessInfo> list_processes(Sandbox& sb);
+// By pid, no stream needed (the SDKs' commands.kill(pid), sendStdin(pid), pty.resize(pid)...).
+bool process_kill(Sandbox& sb, uint32_t pid);  // false when the process is gone
+void process_send_input(Sandbox& sb, uint32_t pid, const std::string& data, bool pty);
+void process_close_stdin(Sandbox& sb, uint32_t pid);
+void process_resize(Sandbox& sb, uint32_t pid, uint32_t cols, uint32_t rows);
 
 }  // namespace e2b::core

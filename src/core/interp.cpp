@@ -147,8 +147,8 @@ std::shared_ptr<CodeRun> CodeRun::start(Sandbox& sb, const std::string& code, co
 
 void CodeRun::deliver(std::function<bool()> fn, bool terminal) {
     auto self = shared_from_this();
-    bool queued = sb_.client().transport().options().delivery == transport::Delivery::kQueued;
-    sb_.client().transport().post(
+    bool queued = c_.transport().options().delivery == transport::Delivery::kQueued;
+    c_.transport().post(
         [self, fn = std::move(fn), queued, terminal] {
             std::lock_guard<std::recursive_mutex> lk(self->cb_mu_);
             if (self->released_ || (!terminal && self->user_stopped_)) return;
@@ -266,8 +266,8 @@ void CodeRun::on_done(const transport::Error& e) {
 // on_end and wait() see the same error.
 void CodeRun::probe_then_finish(Error err) {
     transport::Request r;
-    r.url = sb_.envd_url() + "/health";
-    r.headers = {{"E2b-Sandbox-Id", sb_.id()}, {"E2b-Sandbox-Port", "49983"}};
+    r.url = envd_url_ + "/health";
+    r.headers = {{"E2b-Sandbox-Id", sb_id_}, {"E2b-Sandbox-Port", "49983"}};
     r.timeout_ms = 10000;
     auto self = shared_from_this();
     auto status = std::make_shared<int>(0);
@@ -282,7 +282,7 @@ void CodeRun::probe_then_finish(Error err) {
             return self->finish(Error(E2B_ETIMEOUT, kKilledMsg, 502), true);
         self->finish(err, true);
     };
-    sb_.client().transport().start_on_service_thread(std::move(r), std::move(cbs));
+    c_.transport().start_on_service_thread(std::move(r), std::move(cbs));
 }
 
 void CodeRun::finish(std::optional<Error> err, bool responded) {

@@ -59,7 +59,8 @@ public:
     void release();
 
 private:
-    CodeRun(Sandbox& sb, CodeHandlers h) : sb_(sb), h_(std::move(h)) {}
+    CodeRun(Sandbox& sb, CodeHandlers h)
+        : sb_(sb), c_(sb.client()), envd_url_(sb.envd_url()), sb_id_(sb.id()), h_(std::move(h)) {}
     void on_bytes(const char* d, size_t n, bool* abort);
     void on_line(const std::string& line, bool* abort);
     void on_done(const transport::Error& e);
@@ -67,7 +68,11 @@ private:
     void finish(std::optional<Error> err, bool responded);
     void deliver(std::function<bool()> fn, bool terminal);
 
+    // sb_ only from the caller's thread while the handle is live: the stream may end after the
+    // sandbox handle was freed, so the service-thread paths use the client and these copies.
     Sandbox& sb_;
+    Client& c_;
+    const std::string envd_url_, sb_id_;
     CodeHandlers h_;
     std::shared_ptr<transport::Call> call_;
 
