@@ -383,3 +383,60 @@ func TestLifecycleByID(t *testing.T) {
 		t.Fatalf("empty id: %v", err)
 	}
 }
+
+// Process control by pid, without the handle that started the process.
+func TestProcessByPid(t *testing.T) {
+	if capi.Load() == nil && capi.ProcessKill == nil {
+		t.Skip("libe2b without process control by pid")
+	}
+	c := newTestClient(t, nil)
+	sbx := newTestSandbox(t, c)
+	ctx := tctx(t, 60*time.Second)
+	h, err := sbx.Commands.Start(ctx, "cat", &CommandOptions{Stdin: true, Timeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := h.PID()
+	h.Close() // the process keeps running
+	var out lockedBuffer
+	re, err := sbx.Commands.Connect(ctx, pid, &out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	if err := sbx.Commands.SendStdin(ctx, pid, []byte("by-pid\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "stdin echoed", 10*time.Second, func() bool { return out.String() == "by-pid\n" })
+	if err := sbx.Commands.CloseStdin(ctx, pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := re.Wait(ctx); err != nil {
+		t.Fatalf("cat after EOF: %v", err)
+	}
+	if err := sbx.Commands.SendStdin(ctx, pid, []byte("x")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("stdin to a gone process: %v", err)
+	}
+
+	var term lockedBuffer
+	p, err := sbx.Pty.Create(ctx, &PtyOptions{Timeout: -1, Output: &term})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := sbx.Pty.Resize(ctx, p.PID(), 90, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := sbx.Pty.SendInput(ctx, p.PID(), []byte("stty size; echo pid-$((40+2))\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "pty output", 10*time.Second, func() bool {
+		return strings.Contains(term.String(), "pid-42") && strings.Contains(term.String(), "20 90")
+	})
+	if ok, err := sbx.Commands.Kill(ctx, p.PID()); !ok || err != nil {
+		t.Fatalf("kill pty by pid: %v %v", ok, err)
+	}
+	if _, err := p.Wait(ctx); err == nil {
+		t.Fatal("killed pty reported success")
+	}
+}

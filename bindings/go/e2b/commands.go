@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/libe2b/libe2b/bindings/go/internal/capi"
 )
@@ -123,19 +124,51 @@ func (c *Commands) Connect(ctx context.Context, pid uint32, stdout, stderr io.Wr
 
 // Kill sends SIGKILL to the process pid (the SDKs' commands.kill): false when it did not exist.
 func (c *Commands) Kill(ctx context.Context, pid uint32) (bool, error) {
-	h, err := c.Connect(ctx, pid, io.Discard, io.Discard)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
+	if capi.ProcessKill == nil { // an older libe2b: through a handle
+		h, err := c.Connect(ctx, pid, io.Discard, io.Discard)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		defer h.Close()
+		err = h.Kill(ctx)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
 	}
-	if err != nil {
-		return false, err
-	}
-	defer h.Close()
-	err = h.Kill(ctx)
+	_, err := do(ctx, &c.s.life, "Commands.Kill", nil, func() int32 { return capi.ProcessKill(c.s.h, pid) }, nil)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// SendStdin writes to the stdin of process pid (started with CommandOptions.Stdin), without a
+// handle (the SDKs' commands.sendStdin). ErrNotFound when there is no such process.
+func (c *Commands) SendStdin(ctx context.Context, pid uint32, data []byte) error {
+	return c.s.byPid(ctx, "Commands.SendStdin", "e2b_process_send_stdin", capi.ProcessSendStdin, pid, data)
+}
+
+// CloseStdin closes the stdin of process pid.
+func (c *Commands) CloseStdin(ctx context.Context, pid uint32) error {
+	if capi.ProcessCloseStdin == nil {
+		return missing("Commands.CloseStdin", "e2b_process_close_stdin")
+	}
+	_, err := do(ctx, &c.s.life, "Commands.CloseStdin", nil, func() int32 { return capi.ProcessCloseStdin(c.s.h, pid) }, nil)
+	return err
+}
+
+func (s *Sandbox) byPid(ctx context.Context, op, fn string, f func(uintptr, uint32, unsafe.Pointer, uintptr) int32, pid uint32, data []byte) error {
+	if f == nil {
+		return missing(op, fn)
+	}
+	var a capi.Arena
+	p := a.Data(data)
+	_, err := do(ctx, &s.life, op, &a, func() int32 { return f(s.h, pid, p, uintptr(len(data))) }, nil)
+	return err
 }
 
 // ProcessInfo is a running process (the SDKs' ProcessInfo).
@@ -446,6 +479,21 @@ type PtyOptions struct {
 	User       string            //
 	Timeout    time.Duration     // 0 = 60s; < 0 = none (interactive sessions)
 	Output     io.Writer         // the terminal's bytes; nil = collected into the result
+}
+
+// SendInput sends keystrokes to the PTY process pid without a handle (the SDKs'
+// pty.sendInput).
+func (p *Pty) SendInput(ctx context.Context, pid uint32, data []byte) error {
+	return p.s.byPid(ctx, "Pty.SendInput", "e2b_process_send_pty_input", capi.ProcessSendPtyInput, pid, data)
+}
+
+// Resize resizes the PTY of process pid without a handle (the SDKs' pty.resize).
+func (p *Pty) Resize(ctx context.Context, pid uint32, cols, rows uint16) error {
+	if capi.ProcessResizePty == nil {
+		return missing("Pty.Resize", "e2b_process_resize_pty")
+	}
+	_, err := do(ctx, &p.s.life, "Pty.Resize", nil, func() int32 { return capi.ProcessResizePty(p.s.h, pid, cols, rows) }, nil)
+	return err
 }
 
 // Create starts `/bin/bash -i -l` on a pseudo-terminal. Send keystrokes with SendInput.

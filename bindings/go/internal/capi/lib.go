@@ -253,6 +253,11 @@ func load(path string) (err error) {
 	opt(&ArtifactListFree, "e2b_artifact_list_free")
 	opt(&WorkspacePush, "e2b_workspace_push")
 	opt(&WorkspacePull, "e2b_workspace_pull")
+	opt(&ProcessKill, "e2b_process_kill")
+	opt(&ProcessSendStdin, "e2b_process_send_stdin")
+	opt(&ProcessCloseStdin, "e2b_process_close_stdin")
+	opt(&ProcessSendPtyInput, "e2b_process_send_pty_input")
+	opt(&ProcessResizePty, "e2b_process_resize_pty")
 	initTrampolines()
 	libPath = path
 	return nil
@@ -362,4 +367,13 @@ var (
 	ArtifactListFree  func(l uintptr)
 	WorkspacePush     func(s uintptr, localPath, remoteDir string, o *TransferOpts, entries *uint32) int32
 	WorkspacePull     func(s uintptr, remotePath, localDir string, o *TransferOpts, entries *uint32) int32
+)
+
+// Process control by pid (optional symbols).
+var (
+	ProcessKill         func(s uintptr, pid uint32) int32
+	ProcessSendStdin    func(s uintptr, pid uint32, data unsafe.Pointer, n uintptr) int32
+	ProcessCloseStdin   func(s uintptr, pid uint32) int32
+	ProcessSendPtyInput func(s uintptr, pid uint32, data unsafe.Pointer, n uintptr) int32
+	ProcessResizePty    func(s uintptr, pid uint32, cols, rows uint16) int32
 )
