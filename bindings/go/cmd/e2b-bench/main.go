@@ -1,7 +1,7 @@
 // e2b-bench measures the Go binding against a running server and prints one JSON line per
 // operation, in the format of bench/clients.mjs ({"client":"go-binding","op":...}): latency of
 // run("true"), stat and a small read (p50/p95 over BENCH_N or -n samples), and throughput of a
-// BENCH_BIG_MIB (default 64) upload, streamed download and command stdout, with RSS.
+// BENCH_BIG_MIB (default 64) streamed upload, streamed download and command stdout, with RSS.
 // Configure it with E2B_API_URL, E2B_SANDBOX_URL and E2B_API_KEY (and LIBE2B_PATH).
 package main
 
@@ -103,6 +103,16 @@ func throughput(op string, size int, f func() error) {
 		"rss_before_mib": r2(rb), "rss_peak_mib": r2(peak)})
 }
 
+// fill is an endless reader of one byte value.
+type fill byte
+
+func (f fill) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(f)
+	}
+	return len(p), nil
+}
+
 type counter struct{ n int64 }
 
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
@@ -152,11 +162,11 @@ func main() {
 		}
 		return err
 	})
-	blob := bytes.Repeat([]byte("z"), size)
+	// Streamed from a generator, as bench/c/client_bench.c does (constant memory).
 	throughput("upload_big", size, func() error {
-		return sbx.Files.Write(ctx, "/home/user/big.bin", blob, &e2b.FilesOptions{RequestTimeout: -1})
+		return sbx.Files.WriteStream(ctx, "/home/user/big.bin", io.LimitReader(fill('z'), int64(size)), int64(size),
+			&e2b.FilesOptions{RequestTimeout: -1})
 	})
-	blob = nil
 	throughput("download_big", size, func() error {
 		rc, err := sbx.Files.ReadStream(ctx, "/home/user/big.bin", &e2b.FilesOptions{RequestTimeout: -1})
 		if err != nil {
