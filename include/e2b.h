@@ -41,6 +41,7 @@ extern "C" {
 #define E2B_ENETWORK          -16  /* no HTTP response: connect/reset/DNS  (-) */
 #define E2B_EPROTOCOL         -17  /* malformed or unexpected response    (-) */
 #define E2B_ENOMEM            -18  /* out of memory                       (-) */
+#define E2B_EPOOL_EXHAUSTED   -19  /* every pooled sandbox is in use      (-) (since 0.1) */
 
 
 /* ---- Export, versions ------------------------------------------------------------------- */
@@ -101,10 +102,26 @@ typedef struct e2b_client_opts {
     uint32_t flags;              /* E2B_CLIENT_F_* */
     /* since version 2 (0.1): where callbacks run, E2B_DELIVERY_* */
     uint32_t delivery;
+    /* since version 3 (0.1): structured logs, one JSON object per event (see "Structured logs"
+     * below). log_cb receives each line (no trailing newline; `line` valid during the call only)
+     * on whichever thread completed the operation (the service thread or the caller's), possibly
+     * concurrently: it must be thread-safe and quick, and must not call blocking libe2b
+     * functions. log_file: a path the lines are appended to ("\n"-terminated); copied. */
+    void (*log_cb)(int32_t level, const char *line, size_t len, void *payload);
+    void *log_payload;
+    int32_t log_level;           /* minimum E2B_LOG_* emitted; 0 = E2B_LOG_INFO */
+    const char *log_file;        /* NULL = no file */
     /* append new fields here and bump the version; never insert or reorder */
 } e2b_client_opts;
-#define E2B_CLIENT_OPTS_VERSION 2
-#define E2B_CLIENT_OPTS_INIT {E2B_CLIENT_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0, 0}
+#define E2B_CLIENT_OPTS_VERSION 3
+#define E2B_CLIENT_OPTS_INIT {E2B_CLIENT_OPTS_VERSION, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0, 0, \
+                              NULL, NULL, 0, NULL}
+/* Log levels (e2b_client_opts.log_level and the level passed to log_cb). */
+#define E2B_LOG_DEBUG 1
+#define E2B_LOG_INFO  2
+#define E2B_LOG_WARN  3
+#define E2B_LOG_ERROR 4
+#define E2B_LOG_NONE  5
 /* Callback delivery. SERVICE_THREAD: callbacks run on the client's service thread, which they
  * must not block for long. QUEUED: callbacks are queued and run only inside
  * e2b_client_dispatch() on the host's thread (event loops, GUIs, single-threaded runtimes). */
@@ -145,9 +162,13 @@ typedef struct e2b_sandbox_opts {
     const char *const *metadata;     /* NULL-terminated "key=value" list; copied */
     const char *const *envs;         /* NULL-terminated "KEY=VALUE" list, sandbox-wide; copied */
     uint32_t flags;                  /* E2B_SANDBOX_F_* */
+    /* since version 2 (0.1): resources (see "Resource profiles" below). */
+    const char *profile;             /* "light" | "medium" | "heavy" | "ml"; NULL = none */
+    int32_t cpu_count;               /* vCPUs, 1..64; 0 = the profile's, else the template's */
+    int32_t memory_mb;               /* MiB, >= 32; 0 = the profile's, else the template's */
 } e2b_sandbox_opts;
-#define E2B_SANDBOX_OPTS_VERSION 1
-#define E2B_SANDBOX_OPTS_INIT {E2B_SANDBOX_OPTS_VERSION, NULL, 0, NULL, NULL, 0}
+#define E2B_SANDBOX_OPTS_VERSION 2
+#define E2B_SANDBOX_OPTS_INIT {E2B_SANDBOX_OPTS_VERSION, NULL, 0, NULL, NULL, 0, NULL, 0, 0}
 E2B_API int e2b_sandbox_opts_init(e2b_sandbox_opts *opts, uint32_t version);
 
 /* Creates a sandbox (POST /sandboxes). *out is owned by the caller (e2b_sandbox_free).
@@ -995,6 +1016,189 @@ E2B_API int e2b_workspace_pull(e2b_sandbox *sandbox, const char *remote_path, co
 
 /* ---- Production layer: pool, cost, profiles, logs, stall detection, metrics -------------- */
 /* (section: production B) */
+
+/* -- Resource profiles (since 0.1) --
+ * A profile names a size: light (1 vCPU, 512 MiB, 5 min), medium (2 vCPU, 2048 MiB, 30 min),
+ * heavy (4 vCPU, 8192 MiB, 1 h), ml (8 vCPU, 16384 MiB, 1 h). e2b_sandbox_opts.profile applies
+ * it; explicit cpu_count/memory_mb/timeout_ms in the same opts override the profile's values.
+ * On the wire the resources travel as "cpuCount"/"memoryMB" in POST /sandboxes: an e2b-local
+ * extension, which applies them as the sandbox's cgroup limits (cpu quota, memory limit). E2B's
+ * API has no such fields (a template carries its resources) and ignores them: on E2B cloud, build
+ * one template per profile (`e2b template build --cpu-count 4 --memory-mb 8192`) and pass its
+ * name as template_id together with the profile, so the cost tracker knows the size. The
+ * tracker always reads the sandbox's real size back (GET /sandboxes/{id}). */
+typedef struct e2b_profile {
+    uint32_t version;      /* 1 */
+    int32_t cpu_count;
+    int32_t memory_mb;
+    int64_t timeout_ms;
+} e2b_profile;
+/* Looks a profile up by name. E2B_EINVAL for NULL or an unknown name (the message lists the
+ * known ones). Thread: any, non-blocking. */
+E2B_API int e2b_profile_get(e2b_profile *out, const char *name);
+
+/* -- Warm pool (since 0.1) --
+ * Keeps up to max_size sandboxes, min_idle of them created ahead of time, and hands them out.
+ * The pool has no thread: background work (refill to min_idle, idle eviction, lifetime refresh
+ * of idle sandboxes) is started from acquire, release and e2b_pool_maintain as non-blocking
+ * requests whose completions run on the client's service thread. Why: a thread per pool would
+ * be idle nearly always, and hosts with their own loop want to decide when work happens. An
+ * engine that wants timely eviction while no acquire/release happens calls e2b_pool_maintain
+ * periodically (e.g. every second). */
+#define E2B_POOL_F_NO_HEALTH_CHECK 0x1u  /* hand out idle sandboxes without envd /health first */
+typedef struct e2b_pool_opts {
+    uint32_t version;                  /* E2B_POOL_OPTS_VERSION */
+    const char *name;                  /* metrics label; NULL = "default"; copied */
+    const e2b_sandbox_opts *sandbox;   /* how members are created; NULL = defaults; copied */
+    uint32_t min_idle;                 /* kept warm; <= max_size */
+    uint32_t max_size;                 /* idle + in use + being created; 0 = 4 */
+    int64_t idle_timeout_ms;           /* idle sandboxes above min_idle are killed after; 0 = never */
+    uint32_t max_reuse;                /* acquisitions per sandbox before it is killed; 0 = no limit */
+    int64_t acquire_timeout_ms;        /* default wait when all max_size are in use; 0 = fail at once */
+    uint32_t flags;                    /* E2B_POOL_F_* */
+} e2b_pool_opts;
+#define E2B_POOL_OPTS_VERSION 1
+#define E2B_POOL_OPTS_INIT {E2B_POOL_OPTS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0}
+/* Fills *opts with defaults for `version`. E2B_EVERSION for 0 or an unknown version. */
+E2B_API int e2b_pool_opts_init(e2b_pool_opts *opts, uint32_t version);
+typedef struct e2b_pool e2b_pool;
+/* Creates a pool and starts filling it (returns at once; min_idle sandboxes are created in the
+ * background). *out owned by the caller (e2b_pool_free, before the client). Errors: E2B_EINVAL
+ * (min_idle > max_size, bad sandbox opts), E2B_EVERSION. Thread: any, non-blocking. */
+E2B_API int e2b_pool_new(e2b_pool **out, e2b_client *client, const e2b_pool_opts *opts);
+/* A sandbox for exclusive use until e2b_pool_release: a warm one (health-checked unless
+ * E2B_POOL_F_NO_HEALTH_CHECK: one that fails is killed and replaced, never handed out), else a
+ * new one created on this thread while under max_size, else waits up to timeout_ms (< 0 = the
+ * pool's acquire_timeout_ms) for a release. *out is owned by the pool: use it as any sandbox,
+ * but give it back with e2b_pool_release, never e2b_sandbox_free. Errors: E2B_EPOOL_EXHAUSTED,
+ * create errors (E2B_ETEMPLATE, ...), E2B_EINVAL after shutdown. Thread: any, blocking. */
+E2B_API int e2b_pool_acquire(e2b_sandbox **out, e2b_pool *pool, int64_t timeout_ms);
+#define E2B_POOL_RELEASE_F_DISCARD 0x1u  /* kill it instead of keeping it for reuse */
+/* Gives an acquired sandbox back (the handle is released whatever happens after). It is kept
+ * idle for the next acquire unless discarded, over max_reuse, or the pool is shut down (then it
+ * is killed in the background). E2B_EINVAL (handle untouched) if it did not come from this pool.
+ * Thread: any, non-blocking. */
+E2B_API int e2b_pool_release(e2b_pool *pool, e2b_sandbox *sandbox, uint32_t flags);
+/* Runs the pool's housekeeping now: evicts sandboxes idle past idle_timeout_ms, refreshes the
+ * lifetime of idle ones past half their timeout, starts creates up to min_idle (after background
+ * create failures, retries back off from 1 s to 30 s). Thread: any, non-blocking. */
+E2B_API int e2b_pool_maintain(e2b_pool *pool);
+typedef struct e2b_pool_stats {
+    uint32_t version;          /* 1 */
+    uint32_t idle;             /* warm, waiting */
+    uint32_t active;           /* handed out */
+    uint32_t creating;         /* being created */
+    uint64_t created;          /* sandboxes this pool created */
+    uint64_t reused;           /* acquisitions served by a sandbox used before */
+    uint64_t replaced;         /* idle sandboxes that failed the health check */
+    uint64_t evicted;          /* killed: idle timeout, reuse limit, discard */
+    uint64_t exhausted;        /* acquisitions that failed with E2B_EPOOL_EXHAUSTED */
+    uint64_t create_errors;
+    uint64_t acquisitions;     /* successful acquisitions */
+    double wait_p50_ms;        /* acquire wait percentiles over the last 1024 acquisitions */
+    double wait_p95_ms;
+} e2b_pool_stats;
+/* Thread: any, non-blocking. */
+E2B_API int e2b_pool_get_stats(e2b_pool *pool, e2b_pool_stats *out);
+/* Shuts down and releases: waits for background creates, then kills every sandbox the pool
+ * created and did not already kill, including ones still handed out (their handles are freed
+ * here too: do not use them afterwards). Returns the first kill error (the pool is freed
+ * anyway), or E2B_EMISUSE from inside a libe2b callback (then nothing is done or freed).
+ * NULL is a no-op (E2B_OK). Thread: any, blocking. */
+E2B_API int e2b_pool_free(e2b_pool *pool);
+
+/* -- Cost tracking (since 0.1) --
+ * Per client: every sandbox it created or connected to, with vCPUs, memory, start/end; running
+ * time excludes paused time (tracked separately). A sandbox never killed ends at its deadline
+ * (creation/connect + timeout, as extended by set_timeout). Prices default to E2B's published
+ * $0.000014 per vCPU-second and $0.0000045 per GiB-second. */
+typedef struct e2b_cost_totals {
+    uint32_t version;          /* 1 */
+    uint32_t sandboxes;
+    double running_seconds;
+    double paused_seconds;
+    double vcpu_seconds;
+    double gib_seconds;
+    double cost_usd;           /* estimate from the price table */
+} e2b_cost_totals;
+/* Thread: any, non-blocking. */
+E2B_API int e2b_cost_get_totals(e2b_client *client, e2b_cost_totals *out);
+/* Sets prices from JSON {"vcpu_second": 0.000014, "gib_second": 0.0000045} (a missing key keeps
+ * its value). E2B_EINVAL for malformed JSON, an unknown key, a non-number or a negative price
+ * (prices unchanged). Thread: any, non-blocking. */
+E2B_API int e2b_cost_set_prices(e2b_client *client, const char *json);
+/* {"prices":{..},"totals":{..},"sandboxes":[{"sandbox_id","template_id","vcpu","memory_mb",
+ * "started_at","ended_at"|null,"state","duration_seconds","running_seconds","paused_seconds",
+ * "vcpu_seconds","gib_seconds","cost_usd"}]} into *out (caller disposes). Thread: any. */
+E2B_API int e2b_cost_export_json(e2b_buf *out, e2b_client *client);
+
+/* -- Structured logs (since 0.1) --
+ * Every HTTP operation of a client emits one event when it ends (hooked where the transport
+ * completes a request), plus lifecycle events (sandbox.create with the new id, pool.*, stall).
+ * A line: {"ts":"<RFC 3339>","level":"info","event":"process.start","sandbox_id":"..."|null,
+ * "duration_ms":12.5|null,"error":"<kind>"|null, ...} with optional "message", "status",
+ * "bytes_in", "bytes_out", "attempts". Error kinds are e2b_status_str() with '_' for spaces.
+ * Events: sandbox.create|connect|kill|pause|set_timeout|get_info|list, process.<rpc>,
+ * filesystem.<rpc>, files.read|write, envd.health, pool.replaced|exhausted|shutdown, stall,
+ * and the names given to e2b_log_emit / e2b_measure. */
+/* Emits a user event (level E2B_LOG_*; sandbox_id and message may be NULL). Thread: any. */
+E2B_API int e2b_log_emit(e2b_client *client, int32_t level, const char *event,
+                         const char *sandbox_id, const char *message);
+/* Times fn(payload): logs `event` with its duration and outcome (rc < 0 is an error code) and
+ * records it in the e2b_user_operation_seconds{op="event"} histogram. Returns fn's result (or
+ * E2B_EINVAL for NULL arguments without calling fn). Thread: any; fn runs on the caller's. */
+E2B_API int e2b_measure(e2b_client *client, const char *event, const char *sandbox_id,
+                        int (*fn)(void *payload), void *payload);
+
+/* -- Stall detection (since 0.1) --
+ * Heartbeats are the stdout/stderr events of commands: a watched command (or sandbox: any of its
+ * commands started through this client) with no output for idle_ms raises on_stall once per
+ * silence (re-armed by new output). With E2B_STALL_F_KILL the command (or sandbox) is killed
+ * before on_stall runs. Watches run on the client's monitor thread (one per client, started by
+ * the first watch or e2b_metrics_serve, stopped by e2b_client_free); on_stall is delivered like
+ * other callbacks (the monitor thread in SERVICE_THREAD mode, e2b_client_dispatch in QUEUED;
+ * blocking libe2b calls from it fail with E2B_EMISUSE); none runs after e2b_stall_watch_free.
+ * For a sandbox's health use e2b_sandbox_is_running (envd /health); pools check it on acquire. */
+#define E2B_STALL_F_KILL 0x1u
+typedef struct e2b_stall_opts {
+    uint32_t version;      /* E2B_STALL_OPTS_VERSION */
+    int64_t idle_ms;       /* > 0 */
+    uint32_t flags;        /* E2B_STALL_F_* */
+    /* pid 0 for a sandbox watch; killed: 1 if E2B_STALL_F_KILL killed it, 0 if not or the kill
+     * failed. sandbox_id valid during the call only. */
+    void (*on_stall)(const char *sandbox_id, uint32_t pid, int64_t idle_ms, int32_t killed,
+                     void *payload);
+    void *payload;
+} e2b_stall_opts;
+#define E2B_STALL_OPTS_VERSION 1
+#define E2B_STALL_OPTS_INIT {E2B_STALL_OPTS_VERSION, 0, 0, NULL, NULL}
+/* Fills *opts with defaults for `version`. E2B_EVERSION for 0 or an unknown version. */
+E2B_API int e2b_stall_opts_init(e2b_stall_opts *opts, uint32_t version);
+typedef struct e2b_stall_watch e2b_stall_watch;
+/* Starts watching; *out owned by the caller, freed (e2b_stall_watch_free) before the exec or
+ * sandbox. E2B_EINVAL for idle_ms <= 0 or no on_stall. Thread: any, non-blocking. */
+E2B_API int e2b_stall_watch_exec(e2b_stall_watch **out, e2b_exec *exec, const e2b_stall_opts *opts);
+E2B_API int e2b_stall_watch_sandbox(e2b_stall_watch **out, e2b_sandbox *sandbox,
+                                    const e2b_stall_opts *opts);
+/* Stops watching; waits for a running on_stall of this watch unless called from it. NULL is a
+ * no-op. Thread: any. */
+E2B_API void e2b_stall_watch_free(e2b_stall_watch *watch);
+
+/* -- Metrics (since 0.1) --
+ * Prometheus text exposition format 0.0.4: e2b_sandboxes_created_total, e2b_sandbox_create_seconds
+ * (histogram), e2b_command_seconds (histogram), e2b_requests_total{op}, e2b_request_seconds{op},
+ * e2b_errors_total{kind}, e2b_bytes_received_total, e2b_bytes_sent_total,
+ * e2b_command_output_bytes_total, e2b_user_operation_seconds{op}, e2b_cost_* gauges and, per
+ * pool, e2b_pool_*{pool}. */
+/* Renders the client's metrics into *out (caller disposes). Thread: any, non-blocking. */
+E2B_API int e2b_metrics_render(e2b_buf *out, e2b_client *client);
+/* Opt-in scrape endpoint: GET /metrics on 127.0.0.1:port (0 = a free port; never another
+ * address), served from the client's monitor thread (one request at a time, 1 s I/O limit per
+ * scrape). *bound_port (may be NULL) receives the port. E2B_EINVAL if already serving or the
+ * port is taken. Thread: any. */
+E2B_API int e2b_metrics_serve(e2b_client *client, uint16_t port, uint16_t *bound_port);
+/* Stops the endpoint (closes the socket); no-op if not serving. Thread: any. */
+E2B_API int e2b_metrics_serve_stop(e2b_client *client);
 
 #ifdef __cplusplus
 }

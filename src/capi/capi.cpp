@@ -76,8 +76,10 @@ void need(const T* p, const char* what) {
 
 // Prefix sizes per options version (index = version). Append one entry per new version.
 // v1 ended before `delivery`.
-const size_t kClientOptsSize[] = {0, offsetof(e2b_client_opts, delivery), sizeof(e2b_client_opts)};
-const size_t kSandboxOptsSize[] = {0, sizeof(e2b_sandbox_opts)};
+// v2 ended before `log_cb`; sandbox opts v1 before `profile`.
+const size_t kClientOptsSize[] = {0, offsetof(e2b_client_opts, delivery),
+                                  offsetof(e2b_client_opts, log_cb), sizeof(e2b_client_opts)};
+const size_t kSandboxOptsSize[] = {0, offsetof(e2b_sandbox_opts, profile), sizeof(e2b_sandbox_opts)};
 const size_t kListOptsSize[] = {0, sizeof(e2b_list_opts)};
 
 template <class T, size_t N>
@@ -174,6 +176,20 @@ e2b::core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* o
         co.template_id = o.template_id;
     }
     if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
+    if (o.profile) {
+        const core::Profile* p = core::find_profile(o.profile);
+        if (!p)
+            invalid(std::string("unknown profile \"") + o.profile + "\" (known: " +
+                    core::profile_names() + ")");
+        co.cpu_count = p->cpu_count;
+        co.memory_mb = p->memory_mb;
+        co.timeout_ms = p->timeout_ms;
+    }
+    if (o.cpu_count < 0 || o.cpu_count > 64) invalid("cpu_count must be 1..64 (0 = default)");
+    if (o.memory_mb < 0 || (o.memory_mb > 0 && o.memory_mb < 32))
+        invalid("memory_mb must be at least 32 (0 = default)");
+    if (o.cpu_count) co.cpu_count = o.cpu_count;
+    if (o.memory_mb) co.memory_mb = o.memory_mb;
     if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
     if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
     if (o.envs) co.envs = parse_pairs(o.envs, "envs");
@@ -213,6 +229,7 @@ const char* e2b_status_str(int code) {
         case E2B_ENETWORK: return "network error";
         case E2B_EPROTOCOL: return "protocol error";
         case E2B_ENOMEM: return "out of memory";
+        case E2B_EPOOL_EXHAUSTED: return "pool exhausted";
         default: return "unknown error";
     }
 }
@@ -247,6 +264,17 @@ int e2b_client_new(e2b_client** out, const e2b_client_opts* opts) {
         co.no_env = (o.flags & E2B_CLIENT_F_NO_ENV) != 0;
         if (o.delivery > E2B_DELIVERY_QUEUED) invalid("unknown delivery mode");
         co.queued_delivery = o.delivery == E2B_DELIVERY_QUEUED;
+        if (o.log_level < 0 || o.log_level > E2B_LOG_NONE) invalid("log_level must be 0 or E2B_LOG_DEBUG..E2B_LOG_NONE");
+        co.log_level = o.log_level ? o.log_level : E2B_LOG_INFO;
+        if (o.log_cb) {
+            auto cb = o.log_cb;
+            void* pl = o.log_payload;
+            co.log_sink = [cb, pl](int level, const char* line, size_t len) { cb(level, line, len, pl); };
+        }
+        if (o.log_file) {
+            if (!*o.log_file) invalid("log_file must not be empty");
+            co.log_file = o.log_file;
+        }
         auto cfg = e2b::core::resolve_config(co);
         auto c = std::make_unique<e2b_client>();
         c->c = std::make_unique<e2b::core::Client>(std::move(cfg), co);

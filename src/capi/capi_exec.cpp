@@ -8,10 +8,6 @@
 using namespace e2b::capi;
 using e2b::core::Exec;
 
-struct e2b_exec {
-    std::shared_ptr<Exec> e;
-};
-
 namespace {
 
 struct ProcInfoHolder : e2b_process_info {

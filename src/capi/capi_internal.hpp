@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/commands.hpp"
 #include "core/core.hpp"
 #include "e2b.h"
 
@@ -16,6 +17,9 @@ struct e2b_client {
 };
 struct e2b_sandbox {
     std::unique_ptr<e2b::core::Sandbox> s;
+};
+struct e2b_exec {
+    std::shared_ptr<e2b::core::Exec> e;
 };
 
 namespace e2b::capi {
@@ -70,7 +74,8 @@ int opts_init(T* opts, uint32_t version, const size_t (&sizes)[N], const char* n
     });
 }
 
-// e2b_sandbox_opts (NULL = defaults) as the core's create options; throws E2B_EINVAL/EVERSION.
+// e2b_sandbox_opts (any version; NULL = defaults) as the core's create options, profile
+// applied; throws E2B_EINVAL/EVERSION.
 core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts);
 
 // Copies s into a caller-owned e2b_buf (NUL-terminated).

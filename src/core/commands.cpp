@@ -5,6 +5,8 @@
 #include "e2b.h"
 #include "protocol/errors.hpp"
 #include "util/encoding.hpp"
+#include "util/time.hpp"
+#include "core/telemetry.hpp"
 
 namespace e2b::core {
 
@@ -175,6 +177,12 @@ void Exec::on_bytes(const char* d, size_t n, bool* abort) {
             break;
         }
         case proto::ProcessEvent::Kind::kData: {
+            {  // heartbeat for stall detection, and the streamed-bytes metric
+                int64_t now = now_mono_ns();
+                last_output_ns_.store(now);
+                sb_heartbeat_->store(now);
+                c_.telemetry().command_output(ev.data.size());
+            }
             auto& cb = ev.stream == proto::ProcessEvent::Stream::kStderr ? h_.on_stderr : h_.on_stdout;
             if (!cb) break;
             if (h_.direct) {

@@ -16,6 +16,7 @@
 #include "core/core.hpp"
 #include "protocol/connect.hpp"
 #include "protocol/envd.hpp"
+#include "util/time.hpp"
 
 namespace e2b::core {
 
@@ -55,9 +56,15 @@ public:
     void send_input(const std::string& data, bool pty);
     void close_stdin();
     void resize(uint32_t cols, uint32_t rows);
+    // Heartbeat: CLOCK_MONOTONIC ns of the last stdout/stderr event (or of the start).
+    int64_t last_output_ns() const { return last_output_ns_.load(); }
+    Sandbox& sandbox() const { return sb_; }
 
 private:
-    Exec(Sandbox& sb, ExecHandlers h) : sb_(sb), c_(sb.client()), h_(std::move(h)) {}
+    Exec(Sandbox& sb, ExecHandlers h)
+        : sb_(sb), c_(sb.client()), sb_heartbeat_(sb.heartbeat()), h_(std::move(h)) {
+        last_output_ns_ = now_mono_ns();
+    }
     void open(const std::string& method, const std::string& body, int64_t timeout_ms,
               const std::optional<std::string>& user);
     void on_bytes(const char* d, size_t n, bool* abort);
@@ -69,6 +76,7 @@ private:
     // the handle and its sandbox were freed, so service-thread paths reach the client via c_.
     Sandbox& sb_;
     Client& c_;
+    Sandbox::Heartbeat sb_heartbeat_;
     ExecHandlers h_;
     std::shared_ptr<transport::Call> call_;
     connect::EnvelopeReader reader_;
@@ -90,6 +98,7 @@ private:
     std::recursive_mutex cb_mu_;  // held while a user callback runs
     bool released_ = false;
     std::atomic<bool> user_stopped_{false};
+    std::atomic<int64_t> last_output_ns_{0};
 };
 
 std::vector<proto::ProcessInfo> list_processes(Sandbox& sb);

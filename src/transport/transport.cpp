@@ -112,6 +112,8 @@ struct Call::State {
     int64_t last_activity_ns = 0;
     int64_t retry_at_ns = 0;
     int64_t retry_delay = 0;
+    int64_t start_ns = 0;  // set in start(), read once the call ended
+    uint64_t bytes_in = 0, bytes_out = 0;
     long status = 0;
     Headers resp_headers;
     bool response_delivered = false;
@@ -271,6 +273,7 @@ size_t Shared::on_write(char* buf, size_t size, size_t n, void* ud) {
     size_t len = size * n;
     s->last_activity_ns = now_mono_ns();
     if (s->cancel_requested.load() || s->user_aborted.load() || s->user_abort) return 0;
+    s->bytes_in += len;
     Shared* sh = s->sh.get();
     if (s->queued) {
         if (s->queued_bytes.load() >= sh->opts.queued_high_water) {
@@ -306,7 +309,9 @@ size_t Shared::on_read(char* buf, size_t size, size_t n, void* ud) {
         s->user_abort = true;
         return CURL_READFUNC_ABORT;
     }
-    return static_cast<size_t>(std::min<int64_t>(r, static_cast<int64_t>(size * n)));
+    size_t got = static_cast<size_t>(std::min<int64_t>(r, static_cast<int64_t>(size * n)));
+    s->bytes_out += got;
+    return got;
 }
 
 void Shared::begin(const StatePtr& s) {
@@ -433,6 +438,11 @@ void Shared::finish(const StatePtr& s, Error err) {
     if (err.http_status == 0) err.http_status = static_cast<int>(s->status);
     detach(s);
     waiting.erase(std::remove(waiting.begin(), waiting.end(), s), waiting.end());
+    if (opts.on_complete) {
+        if (s->bytes_out == 0 && !s->req.body_reader) s->bytes_out = s->req.body.size();
+        opts.on_complete(Completed{&s->req, static_cast<int>(s->status), &err,
+                                   now_mono_ns() - s->start_ns, s->bytes_in, s->bytes_out});
+    }
     if (s->queued) {
         Event ev{Event::kDone, s};
         ev.err = std::move(err);
@@ -675,6 +685,7 @@ std::shared_ptr<Call> Transport::start(Request req, Callbacks cbs) {
 
 std::shared_ptr<Call> Transport::start_impl(Request req, Callbacks cbs, bool force_service_thread) {
     auto st = std::make_shared<Call::State>();
+    st->start_ns = now_mono_ns();
     st->req = std::move(req);
     st->cbs = std::move(cbs);
     st->queued = sh_->opts.delivery == Delivery::kQueued && !force_service_thread;

@@ -113,6 +113,16 @@ struct Response {
 
 enum class Delivery { kServiceThread, kQueued };
 
+// What the completion hook sees of one finished call (telemetry: logs and metrics).
+struct Completed {
+    const Request* req;      // the request as sent (valid during the hook only)
+    int status;              // final HTTP status, 0 = none
+    const Error* err;        // how the call ended (ok() for any complete HTTP exchange)
+    int64_t duration_ns;     // from start() to the end, retries and streaming included
+    uint64_t bytes_in;       // response body bytes received
+    uint64_t bytes_out;      // request body bytes sent
+};
+
 // Something else the service thread drives besides libcurl (the WebSocket engine): its file
 // descriptors join curl_multi_poll's extra fds, so one thread waits on everything with no busy
 // polling. All methods run on the service thread.
@@ -139,6 +149,10 @@ struct Options {
     RetryPolicy retry;
     std::optional<uint64_t> jitter_seed;  // fixed seed for reproducible backoff (tests)
     size_t queued_high_water = 1u << 20;  // kQueued: pause a download above this many queued bytes
+    // Runs on the service thread once per call as it ends, before its on_done (whatever the
+    // delivery mode): the one place every request of a client passes, so telemetry hooks here.
+    // Must be quick and must not throw.
+    std::function<void(const Completed&)> on_complete;
 };
 
 class Transport {
