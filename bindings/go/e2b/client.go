@@ -47,7 +47,29 @@ type Config struct {
 	// polls libe2b's wake fd and dispatches them. Both modes work with CGO_ENABLED=0 (see the
 	// README); the default (service thread) has less latency.
 	QueuedDelivery bool
+	// Structured logs (libe2b with the production layer): one JSON object per operation.
+	// LogFunc runs on whichever thread completed the operation, possibly concurrently: keep it
+	// quick and thread-safe. LogFile appends the lines to a file.
+	LogFunc  func(level LogLevel, line string)
+	LogLevel LogLevel // minimum level; 0 = LogInfo
+	LogFile  string
 }
+
+// LogLevel is a structured log level (E2B_LOG_*).
+type LogLevel int32
+
+// Log levels.
+const (
+	LogDebug LogLevel = 1
+	LogInfo  LogLevel = 2
+	LogWarn  LogLevel = 3
+	LogError LogLevel = 4
+	LogNone  LogLevel = 5
+)
+
+type logSink func(level LogLevel, line string)
+
+func (f logSink) Log(level int32, line []byte) { f(LogLevel(level), string(line)) }
 
 // Client is a configured connection to an E2B control plane (one libe2b service thread).
 type Client struct {
@@ -57,6 +79,9 @@ type Client struct {
 	mu        sync.Mutex
 	sandboxes map[*Sandbox]struct{}
 	sessions  map[*Session]struct{}
+	pools     map[*Pool]struct{}
+
+	logPayload uintptr
 
 	stopR, stopW int // QueuedDelivery: the pipe that stops the dispatch goroutine
 	dispatched   chan struct{}
@@ -89,13 +114,28 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.QueuedDelivery {
 		o.Delivery = capi.DeliveryQueued
 	}
+	var logPayload uintptr
+	if capi.HasProductionB() {
+		o.Version = capi.ClientOptsVersion3
+		o.LogLevel = int32(cfg.LogLevel)
+		o.LogFile = a.OptStr(cfg.LogFile)
+		if cfg.LogFunc != nil {
+			logPayload = capi.Register(logSink(cfg.LogFunc))
+			o.LogCb, o.LogPayload = capi.CbLog, logPayload
+		}
+	} else if cfg.LogFunc != nil || cfg.LogFile != "" {
+		a.Free()
+		return nil, missing("NewClient", "structured logs (e2b_client_opts v3)")
+	}
 	var h uintptr
 	_, ce := capi.Call(func() int32 { return capi.ClientNew(&h, &o) })
 	a.Free()
 	if ce != nil {
+		capi.Unregister(logPayload)
 		return nil, newError("NewClient", ce)
 	}
-	c := &Client{h: h, sandboxes: map[*Sandbox]struct{}{}, sessions: map[*Session]struct{}{}, stopR: -1, stopW: -1}
+	c := &Client{h: h, sandboxes: map[*Sandbox]struct{}{}, sessions: map[*Session]struct{}{}, pools: map[*Pool]struct{}{},
+		stopR: -1, stopW: -1, logPayload: logPayload}
 	if cfg.QueuedDelivery {
 		if err := c.startDispatch(); err != nil {
 			capi.ClientFree(h)
@@ -120,12 +160,16 @@ func (c *Client) Close() error {
 		syscall.Close(c.stopR)
 	}
 	capi.ClientFree(c.h)
+	capi.Unregister(c.logPayload) // no log line after the free
 	return nil
 }
 
 func (c *Client) closeSandboxes() {
 	c.mu.Lock()
 	var all []interface{ Close() error }
+	for p := range c.pools { // before the client; they free their sandboxes
+		all = append(all, p)
+	}
 	for s := range c.sandboxes {
 		all = append(all, s)
 	}

@@ -206,6 +206,7 @@ type CommandHandle struct {
 	payload uintptr
 	pid     uint32
 	sink    *execSink
+	stalls  []*StallWatch // freed before the handle
 }
 
 // startStream registers the sink, makes the call with the shared trampolines, and wraps the
@@ -315,6 +316,13 @@ func (h *CommandHandle) Close() error {
 }
 
 func (h *CommandHandle) closeLocal() {
+	h.life.mu.Lock()
+	stalls := h.stalls
+	h.stalls = nil
+	h.life.mu.Unlock()
+	for _, w := range stalls {
+		w.Close()
+	}
 	if !h.life.shut() {
 		return
 	}

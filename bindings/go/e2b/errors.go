@@ -32,6 +32,7 @@ const (
 	CodeNetwork         Code = capi.ENetwork         // no HTTP response
 	CodeProtocol        Code = capi.EProtocol        // malformed response
 	CodeNoMemory        Code = capi.ENoMem
+	CodePoolExhausted   Code = capi.EPoolExhausted // every pooled sandbox is in use
 )
 
 // String is libe2b's name for the code ("not found", ...).
@@ -92,6 +93,7 @@ var (
 	ErrNetwork         error = kind(CodeNetwork)
 	ErrProtocol        error = kind(CodeProtocol)
 	ErrNoMemory        error = kind(CodeNoMemory)
+	ErrPoolExhausted   error = kind(CodePoolExhausted)
 )
 
 // ErrClosed is returned by calls on a Client, Sandbox or handle after Close.
@@ -118,3 +120,5 @@ func (e *CommandExitError) Unwrap() error { return e.Err }
 
 // ExitCode is the process's exit code.
 func (e *CommandExitError) ExitCode() int { return e.Result.ExitCode }
+
+func asError(err error, e **Error) bool { return errors.As(err, e) }

@@ -17,6 +17,12 @@ type SandboxOptions struct {
 	Insecure   bool              // no envd access token (secure=false)
 	NoInternet bool              // allow_internet_access=false
 	AutoPause  bool              // pause instead of kill at the end of the timeout
+	// Resources (libe2b with resource profiles): a profile name ("light", "medium", "heavy",
+	// "ml"; see GetProfile) and/or explicit sizes overriding it. e2b-local applies them as
+	// cgroup limits; E2B's cloud ignores them (use one template per size there).
+	Profile  string
+	CPUCount int
+	MemoryMB int
 }
 
 // Sandbox is the local view of one remote sandbox. Close releases the local handle only; Kill
@@ -34,7 +40,8 @@ type Sandbox struct {
 
 	mu       sync.Mutex
 	children map[closer]struct{}
-	borrowed bool // a session's sandbox: the session frees the C handle
+	borrowed bool  // a session's sandbox: the session frees the C handle
+	pool     *Pool // a pooled sandbox: Close gives it back
 }
 
 type closer interface{ closeLocal() }
@@ -80,6 +87,11 @@ func (opts *SandboxOptions) toC(a *capi.Arena) *capi.SandboxOpts {
 	}
 	if opts.AutoPause {
 		o.Flags |= capi.SandboxFAutoPause
+	}
+	if capi.HasProductionB() { // version 2 only where the library knows it
+		o.Version = capi.SandboxOptsVersion2
+		o.Profile = a.OptStr(opts.Profile)
+		o.CPUCount, o.MemoryMB = int32(opts.CPUCount), int32(opts.MemoryMB)
 	}
 	return o
 }
@@ -139,7 +151,10 @@ func (s *Sandbox) Close() error {
 	s.closeChildren()
 	if s.life.shut() {
 		s.closeChildren() // ones a call in flight (e.g. Start) added meanwhile
-		if !s.borrowed {
+		switch {
+		case s.pool != nil:
+			s.pool.giveBack(s, 0)
+		case !s.borrowed:
 			capi.SandboxFree(s.h)
 			s.client.track(s, false)
 		}

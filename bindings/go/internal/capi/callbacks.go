@@ -90,6 +90,19 @@ type ProgressSink interface {
 	Progress(p *TransferProgress) bool
 }
 
+// LogSink receives a client's structured log lines (any thread, possibly concurrently).
+type LogSink interface {
+	Log(level int32, line []byte)
+}
+
+// MeasureFn is the function e2b_measure times (on the caller's thread).
+type MeasureFn interface{ Run() int32 }
+
+// StallSink receives a stall watch's reports.
+type StallSink interface {
+	Stall(sandboxID string, pid uint32, idleMs int64, killed bool)
+}
+
 // Trampoline addresses, set once by Load.
 var (
 	CbExecStdout, CbExecStderr, CbExecExit uintptr
@@ -99,6 +112,7 @@ var (
 	CbCodeStdout, CbCodeStderr             uintptr
 	CbCodeResult, CbCodeError, CbCodeEnd   uintptr
 	CbProgress                             uintptr
+	CbLog, CbMeasure, CbStall              uintptr
 	trampolinesOnce                        sync.Once
 	callbacksCreated                       int
 )
@@ -249,11 +263,34 @@ func initTrampolines() {
 			}
 			return 0
 		})
+		CbLog = newCB(func(level int32, line *byte, n uintptr, payload uintptr) {
+			defer func() { _ = recover() }()
+			if s, ok := lookup(payload).(LogSink); ok {
+				s.Log(level, view(unsafe.Pointer(line), n))
+			}
+		})
+		CbMeasure = newCB(func(payload uintptr) (rc int32) {
+			defer func() {
+				if recover() != nil {
+					rc = EError
+				}
+			}()
+			if f, ok := lookup(payload).(MeasureFn); ok {
+				return f.Run()
+			}
+			return EInval
+		})
+		CbStall = newCB(func(sandboxID *byte, pid uint32, idleMs int64, killed int32, payload uintptr) {
+			defer func() { _ = recover() }()
+			if s, ok := lookup(payload).(StallSink); ok {
+				s.Stall(GoString(sandboxID), pid, idleMs, killed != 0)
+			}
+		})
 	})
 }
 
 // Trampolines is how many callbacks the binding ever creates.
-const Trampolines = 15
+const Trampolines = 18
 
 func view(p unsafe.Pointer, n uintptr) []byte {
 	if p == nil || n == 0 {

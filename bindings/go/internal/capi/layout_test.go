@@ -36,6 +36,7 @@ func TestStructLayout(t *testing.T) {
 		"e2b_port_request_opts": PortRequestOpts{}, "e2b_port_response": PortResponse{}, "e2b_ws_opts": WsOpts{}, "e2b_ws_callbacks": WsCallbacks{},
 		"e2b_code_result": CodeResult{}, "e2b_code_error": CodeError{}, "e2b_code_opts": CodeOpts{}, "e2b_code_callbacks": CodeCallbacks{}, "e2b_code_context": CodeContext{},
 		"e2b_session_opts": SessionOpts{}, "e2b_transfer_progress": TransferProgress{}, "e2b_artifacts_opts": TransferOpts{}, "e2b_workspace_opts": TransferOpts{}, "e2b_artifact": Artifact{},
+		"e2b_profile": Profile{}, "e2b_pool_opts": PoolOpts{}, "e2b_pool_stats": PoolStats{}, "e2b_cost_totals": CostTotals{}, "e2b_stall_opts": StallOpts{},
 	}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -258,6 +258,24 @@ func load(path string) (err error) {
 	opt(&ProcessCloseStdin, "e2b_process_close_stdin")
 	opt(&ProcessSendPtyInput, "e2b_process_send_pty_input")
 	opt(&ProcessResizePty, "e2b_process_resize_pty")
+	opt(&ProfileGet, "e2b_profile_get")
+	opt(&PoolNew, "e2b_pool_new")
+	opt(&PoolAcquire, "e2b_pool_acquire")
+	opt(&PoolRelease, "e2b_pool_release")
+	opt(&PoolMaintain, "e2b_pool_maintain")
+	opt(&PoolGetStats, "e2b_pool_get_stats")
+	opt(&PoolFree, "e2b_pool_free")
+	opt(&CostGetTotals, "e2b_cost_get_totals")
+	opt(&CostSetPrices, "e2b_cost_set_prices")
+	opt(&CostExportJSON, "e2b_cost_export_json")
+	opt(&LogEmit, "e2b_log_emit")
+	opt(&Measure, "e2b_measure")
+	opt(&StallWatchExec, "e2b_stall_watch_exec")
+	opt(&StallWatchSandbox, "e2b_stall_watch_sandbox")
+	opt(&StallWatchFree, "e2b_stall_watch_free")
+	opt(&MetricsRender, "e2b_metrics_render")
+	opt(&MetricsServe, "e2b_metrics_serve")
+	opt(&MetricsServeStop, "e2b_metrics_serve_stop")
 	initTrampolines()
 	libPath = path
 	return nil
@@ -377,3 +395,29 @@ var (
 	ProcessSendPtyInput func(s uintptr, pid uint32, data unsafe.Pointer, n uintptr) int32
 	ProcessResizePty    func(s uintptr, pid uint32, cols, rows uint16) int32
 )
+
+// Production layer B: profiles, pool, cost, logs, stall detection, metrics (optional symbols).
+// Their presence also means the library takes e2b_client_opts v3 and e2b_sandbox_opts v2.
+var (
+	ProfileGet        func(out *Profile, name string) int32
+	PoolNew           func(out *uintptr, c uintptr, o *PoolOpts) int32
+	PoolAcquire       func(out *uintptr, p uintptr, timeoutMs int64) int32
+	PoolRelease       func(p uintptr, s uintptr, flags uint32) int32
+	PoolMaintain      func(p uintptr) int32
+	PoolGetStats      func(p uintptr, out *PoolStats) int32
+	PoolFree          func(p uintptr) int32
+	CostGetTotals     func(c uintptr, out *CostTotals) int32
+	CostSetPrices     func(c uintptr, json string) int32
+	CostExportJSON    func(out *Buf, c uintptr) int32
+	LogEmit           func(c uintptr, level int32, event string, sandboxID, message *byte) int32
+	Measure           func(c uintptr, event string, sandboxID *byte, fn uintptr, payload uintptr) int32
+	StallWatchExec    func(out *uintptr, e uintptr, o *StallOpts) int32
+	StallWatchSandbox func(out *uintptr, s uintptr, o *StallOpts) int32
+	StallWatchFree    func(w uintptr)
+	MetricsRender     func(out *Buf, c uintptr) int32
+	MetricsServe      func(c uintptr, port uint16, bound *uint16) int32
+	MetricsServeStop  func(c uintptr) int32
+)
+
+// HasProductionB reports the production-B symbols (and so the newer options versions).
+func HasProductionB() bool { return ProfileGet != nil }

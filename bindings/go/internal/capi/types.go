@@ -29,6 +29,7 @@ const (
 	ENetwork         = -16
 	EProtocol        = -17
 	ENoMem           = -18
+	EPoolExhausted   = -19
 )
 
 // Flags and enumerations from the header.
@@ -81,6 +82,11 @@ type ClientOpts struct {
 	MaxAttempts      uint32
 	Flags            uint32
 	Delivery         uint32
+	// version 3
+	LogCb      uintptr
+	LogPayload uintptr
+	LogLevel   int32
+	LogFile    *byte
 }
 
 // SandboxOpts is e2b_sandbox_opts.
@@ -91,6 +97,10 @@ type SandboxOpts struct {
 	Metadata   **byte
 	Envs       **byte
 	Flags      uint32
+	// version 2
+	Profile  *byte
+	CPUCount int32
+	MemoryMB int32
 }
 
 // SandboxInfo is e2b_sandbox_info.
@@ -426,4 +436,72 @@ const (
 	ArtifactsFAllowEmpty = 0x2
 	WorkspaceFTar        = 0x1
 	WorkspaceFReplace    = 0x2
+)
+
+// Profile is e2b_profile.
+type Profile struct {
+	Version   uint32
+	CPUCount  int32
+	MemoryMB  int32
+	TimeoutMs int64
+}
+
+// PoolOpts is e2b_pool_opts.
+type PoolOpts struct {
+	Version          uint32
+	Name             *byte
+	Sandbox          *SandboxOpts
+	MinIdle          uint32
+	MaxSize          uint32
+	IdleTimeoutMs    int64
+	MaxReuse         uint32
+	AcquireTimeoutMs int64
+	Flags            uint32
+}
+
+// PoolStats is e2b_pool_stats.
+type PoolStats struct {
+	Version      uint32
+	Idle         uint32
+	Active       uint32
+	Creating     uint32
+	Created      uint64
+	Reused       uint64
+	Replaced     uint64
+	Evicted      uint64
+	Exhausted    uint64
+	CreateErrors uint64
+	Acquisitions uint64
+	WaitP50Ms    float64
+	WaitP95Ms    float64
+}
+
+// CostTotals is e2b_cost_totals.
+type CostTotals struct {
+	Version        uint32
+	Sandboxes      uint32
+	RunningSeconds float64
+	PausedSeconds  float64
+	VCPUSeconds    float64
+	GiBSeconds     float64
+	CostUSD        float64
+}
+
+// StallOpts is e2b_stall_opts.
+type StallOpts struct {
+	Version uint32
+	IdleMs  int64
+	Flags   uint32
+	OnStall uintptr
+	Payload uintptr
+}
+
+const (
+	ClientOptsVersion3  = 3
+	SandboxOptsVersion2 = 2
+	PoolOptsVersion     = 1
+	StallOptsVersion    = 1
+	PoolFNoHealthCheck  = 0x1
+	PoolReleaseFDiscard = 0x1
+	StallFKill          = 0x1
 )

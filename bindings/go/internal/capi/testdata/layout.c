@@ -14,9 +14,10 @@ int main(void) {
     F(e2b_client_opts, domain); F(e2b_client_opts, api_url); F(e2b_client_opts, sandbox_url);
     F(e2b_client_opts, request_timeout_ms); F(e2b_client_opts, proxy); F(e2b_client_opts, user_agent);
     F(e2b_client_opts, max_attempts); F(e2b_client_opts, flags); F(e2b_client_opts, delivery);
+    F(e2b_client_opts, log_cb); F(e2b_client_opts, log_payload); F(e2b_client_opts, log_level); F(e2b_client_opts, log_file);
     S(e2b_sandbox_opts); F(e2b_sandbox_opts, version); F(e2b_sandbox_opts, template_id);
     F(e2b_sandbox_opts, timeout_ms); F(e2b_sandbox_opts, metadata); F(e2b_sandbox_opts, envs);
-    F(e2b_sandbox_opts, flags);
+    F(e2b_sandbox_opts, flags); F(e2b_sandbox_opts, profile); F(e2b_sandbox_opts, cpu_count); F(e2b_sandbox_opts, memory_mb);
     S(e2b_sandbox_info); F(e2b_sandbox_info, version); F(e2b_sandbox_info, sandbox_id);
     F(e2b_sandbox_info, template_id); F(e2b_sandbox_info, alias); F(e2b_sandbox_info, state);
     F(e2b_sandbox_info, envd_version); F(e2b_sandbox_info, started_at_ms); F(e2b_sandbox_info, end_at_ms);
@@ -79,6 +80,19 @@ int main(void) {
     F(e2b_workspace_opts, timeout_ms); F(e2b_workspace_opts, on_progress); F(e2b_workspace_opts, payload);
     S(e2b_artifact); F(e2b_artifact, version); F(e2b_artifact, reserved); F(e2b_artifact, rel_path);
     F(e2b_artifact, remote_path); F(e2b_artifact, local_path); F(e2b_artifact, size); F(e2b_artifact, mime_type);
+    S(e2b_profile); F(e2b_profile, version); F(e2b_profile, cpu_count); F(e2b_profile, memory_mb); F(e2b_profile, timeout_ms);
+    S(e2b_pool_opts); F(e2b_pool_opts, version); F(e2b_pool_opts, name); F(e2b_pool_opts, sandbox);
+    F(e2b_pool_opts, min_idle); F(e2b_pool_opts, max_size); F(e2b_pool_opts, idle_timeout_ms);
+    F(e2b_pool_opts, max_reuse); F(e2b_pool_opts, acquire_timeout_ms); F(e2b_pool_opts, flags);
+    S(e2b_pool_stats); F(e2b_pool_stats, version); F(e2b_pool_stats, idle); F(e2b_pool_stats, active);
+    F(e2b_pool_stats, creating); F(e2b_pool_stats, created); F(e2b_pool_stats, reused); F(e2b_pool_stats, replaced);
+    F(e2b_pool_stats, evicted); F(e2b_pool_stats, exhausted); F(e2b_pool_stats, create_errors);
+    F(e2b_pool_stats, acquisitions); F(e2b_pool_stats, wait_p50_ms); F(e2b_pool_stats, wait_p95_ms);
+    S(e2b_cost_totals); F(e2b_cost_totals, version); F(e2b_cost_totals, sandboxes); F(e2b_cost_totals, running_seconds);
+    F(e2b_cost_totals, paused_seconds); F(e2b_cost_totals, vcpu_seconds); F(e2b_cost_totals, gib_seconds);
+    F(e2b_cost_totals, cost_usd);
+    S(e2b_stall_opts); F(e2b_stall_opts, version); F(e2b_stall_opts, idle_ms); F(e2b_stall_opts, flags);
+    F(e2b_stall_opts, on_stall); F(e2b_stall_opts, payload);
     printf("\n");
     return 0;
 }
