@@ -47,7 +47,14 @@ func TestProfilesCostLogsMetrics(t *testing.T) {
 	if err := c.Measure("app.work", "", func() error { time.Sleep(5 * time.Millisecond); return boom }); err != boom {
 		t.Fatalf("measure: %v", err)
 	}
-	if err := c.Measure("app.work", "", func() error { return nil }); err != nil {
+	// f may itself call libe2b (it runs on the caller's thread, not in a callback).
+	if err := c.Measure("app.work", sbx.ID(), func() error {
+		res, err := sbx.Commands.Run(ctx, "echo nested", nil)
+		if err == nil && res.Stdout != "nested\n" {
+			err = fmt.Errorf("nested run %q", res.Stdout)
+		}
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
