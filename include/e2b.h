@@ -67,7 +67,9 @@ typedef struct e2b_error {
 
 /* The error of the last failing libe2b call on the calling thread (code E2B_OK if that call
  * succeeded). Owned by libe2b, valid until the thread's next libe2b call. Never NULL.
- * Bindings whose calls may hop OS threads (Go) should use the `err` out-parameters instead.
+ * Bindings whose calls may hop OS threads (Go) must read it on the thread that made the call
+ * (e.g. runtime.LockOSThread around the call and the read); async callbacks get their error as
+ * an argument.
  * Thread: any (per-thread value). Since 0.1. */
 E2B_API const e2b_error *e2b_error_last(void);
 /* Static text naming a code ("not found", ...). Unknown codes give "unknown error". */
@@ -368,6 +370,10 @@ E2B_API uint32_t e2b_exec_pid(const e2b_exec *exec);
  * for a non-zero exit (message: the end status); the stream's error otherwise (exit_code may be
  * NULL). After e2b_exec_disconnect: E2B_ECANCELED. Thread: any, blocking. */
 E2B_API int e2b_exec_wait(e2b_exec *exec, int32_t *exit_code);
+/* The process's end status text as envd reports it ("exit status 3", "signal: killed"), "" while
+ * it runs or when there is none; into *out (caller disposes). Lets an on_exit callback say why a
+ * process ended without calling e2b_exec_wait. Thread: any, non-blocking (callbacks too). */
+E2B_API int e2b_exec_end_status(e2b_buf *out, const e2b_exec *exec);
 /* SIGKILL. E2B_ENOTFOUND when the process is already gone. Thread: any, blocking. */
 E2B_API int e2b_exec_kill(e2b_exec *exec);
 /* Writes to stdin (needs E2B_EXEC_F_STDIN). Thread: any, blocking. */
