@@ -129,17 +129,17 @@ class Sandbox extends base.Sandbox {
 
   // A new context (a fresh kernel): {id, language, cwd}.
   async createCodeContext(opts = {}) {
-    return call(native().codeContextCreate(this._native(), opts.language, opts.cwd), opts.signal);
+    return call(() => native().codeContextCreate(this._native(), opts.language, opts.cwd), opts.signal);
   }
   async listCodeContexts(opts = {}) {
-    return call(native().codeContextList(this._native()), opts.signal);
+    return call(() => native().codeContextList(this._native()), opts.signal);
   }
   // Restarts the context's kernel (its state is lost).
   async restartCodeContext(context, opts = {}) {
-    await call(native().codeContextOp(this._native(), 'restart', ctxId(context)), opts.signal);
+    await call(() => native().codeContextOp(this._native(), 'restart', ctxId(context)), opts.signal);
   }
   async removeCodeContext(context, opts = {}) {
-    await call(native().codeContextOp(this._native(), 'remove', ctxId(context)), opts.signal);
+    await call(() => native().codeContextOp(this._native(), 'remove', ctxId(context)), opts.signal);
   }
 }
 Sandbox.defaultTemplate = 'code-interpreter-v1';

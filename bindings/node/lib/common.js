@@ -11,22 +11,39 @@ function abortError(signal) {
   return r instanceof Error && r.name !== 'AbortError' ? r : new AbortError();
 }
 
-// Awaits a native promise, mapping errors. An abort rejects at once with AbortError and runs
-// onAbort (which cancels streams); a blocking C call without a cancel hook finishes in the
-// background and its result is dropped.
-async function call(promise, signal, onAbort) {
+// Awaits a native call, mapping errors. `start` is the native promise, or a function making it:
+// then, with a signal, the call runs under a libe2b cancel token (e2b_cancel_*), so an abort
+// cancels its HTTP requests (and the streams it starts) for real, and an already aborted signal
+// starts nothing. An abort rejects at once with AbortError and runs onAbort.
+async function call(start, signal, onAbort) {
+  if (typeof start === 'function' && signal && signal.aborted) {
+    if (onAbort) onAbort();
+    throw abortError(signal);
+  }
+  let promise = start, token = null;
+  if (typeof start === 'function') {
+    if (signal) {
+      const n = native();
+      token = n.cancelToken();
+      n.cancelNext(token);
+      try { promise = start(); } finally { n.cancelNext(null); }
+    } else {
+      promise = start();
+    }
+  }
   if (!signal) {
     try { return await promise; } catch (e) { throw mapError(e); }
   }
+  const abort = () => { if (token) token.trigger(); if (onAbort) onAbort(); };
   if (signal.aborted) {
-    if (onAbort) onAbort();
+    abort();
     promise.catch(() => {});
     throw abortError(signal);
   }
   let off;
   const aborted = new Promise((_, reject) => {
     off = () => signal.removeEventListener('abort', listener);
-    const listener = () => { if (onAbort) onAbort(); reject(abortError(signal)); };
+    const listener = () => { abort(); reject(abortError(signal)); };
     signal.addEventListener('abort', listener, { once: true });
   });
   promise.catch(() => {});

@@ -125,8 +125,8 @@ class CommandHandle {
       throw e;
     }
   }
-  async sendStdin(data, opts = {}) { return call(this._native.sendStdin(toBuffer(data)), opts.signal); }
-  async closeStdin(opts = {}) { return call(this._native.closeStdin(), opts.signal); }
+  async sendStdin(data, opts = {}) { return call(() => this._native.sendStdin(toBuffer(data)), opts.signal); }
+  async closeStdin(opts = {}) { return call(() => this._native.closeStdin(), opts.signal); }
   // Stops receiving; the process keeps running (reconnect with commands.connect(pid)).
   async disconnect() { this._native.disconnect(); }
 
@@ -187,13 +187,13 @@ class Commands {
   }
 
   async list(opts = {}) {
-    const l = await call(this._sbx._native().execList(), opts.signal);
+    const l = await call(() => this._sbx._native().execList(), opts.signal);
     return l.map((p) => ({ pid: p.pid, tag: p.tag, cmd: p.cmd, args: p.args }));
   }
 
   // By pid, without attaching (e2b_process_*): works for processes started elsewhere too.
   _pidOp(op, pid, a, b, signal) {
-    return call(native().processOp(this._sbx._native(), op, pid, a, b), signal);
+    return call(() => native().processOp(this._sbx._native(), op, pid, a, b), signal);
   }
 
   async kill(pid, opts = {}) {
@@ -242,7 +242,7 @@ class Filesystem {
     const s = this._sbx._native();
     const format = opts.format || 'text';
     if (format === 'stream') return this._readStream(s, path, opts);
-    const buf = await call(s.read(path, filesOpts(opts)), opts.signal);
+    const buf = await call(() => s.read(path, filesOpts(opts)), opts.signal);
     if (format === 'bytes') return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     if (format === 'blob') return new Blob([buf]);
     return buf.toString('utf8');
@@ -295,7 +295,7 @@ class Filesystem {
     // e2b_files_write reports no entry; an absolute path is already the answer, a relative one
     // is resolved by the server.
     if (path.startsWith('/')) return { name: posix.basename(path), type: 'file', path };
-    const e = entryInfo(await call(s.stat(path, filesOpts(opts)), opts.signal));
+    const e = entryInfo(await call(() => s.stat(path, filesOpts(opts)), opts.signal));
     return { name: e.name, type: e.type, path: e.path };
   }
 
@@ -306,7 +306,7 @@ class Filesystem {
       if (pathOrFiles.length === 0) return [];
       const entries = [];
       for (const f of pathOrFiles) entries.push([f.path, await this._bytes(f.data)]);
-      await call(s.writeMany(entries, filesOpts(opts)), opts.signal);
+      await call(() => s.writeMany(entries, filesOpts(opts)), opts.signal);
       const out = [];
       for (const f of pathOrFiles) out.push(await this._writeInfo(s, f.path, opts));
       return out;
@@ -315,9 +315,10 @@ class Filesystem {
     const path = pathOrFiles;
     const buf = toBuffer(data);
     if (buf) {
-      await call(s.write(path, buf, filesOpts(opts)), opts.signal);
+      await call(() => s.write(path, buf, filesOpts(opts)), opts.signal);
     } else if (data instanceof Blob) {
-      await call(s.write(path, Buffer.from(await data.arrayBuffer()), filesOpts(opts)), opts.signal);
+      const bytes = Buffer.from(await data.arrayBuffer());
+      await call(() => s.write(path, bytes, filesOpts(opts)), opts.signal);
     } else if (data && (typeof data[Symbol.asyncIterator] === 'function' || typeof data.getReader === 'function')) {
       await this._writeStream(s, path, data, opts);
     } else {
@@ -371,26 +372,26 @@ class Filesystem {
   }
 
   async list(path, opts = {}) {
-    const l = await call(this._sbx._native().list(path, opts.depth || 1, filesOpts(opts)), opts.signal);
+    const l = await call(() => this._sbx._native().list(path, opts.depth || 1, filesOpts(opts)), opts.signal);
     return l.map(entryInfo);
   }
   async getInfo(path, opts = {}) {
-    return entryInfo(await call(this._sbx._native().stat(path, filesOpts(opts)), opts.signal));
+    return entryInfo(await call(() => this._sbx._native().stat(path, filesOpts(opts)), opts.signal));
   }
   async exists(path, opts = {}) {
-    return (await call(this._sbx._native().fileOp('exists', path, filesOpts(opts)), opts.signal)) === 1;
+    return (await call(() => this._sbx._native().fileOp('exists', path, filesOpts(opts)), opts.signal)) === 1;
   }
   async makeDir(path, opts = {}) {
-    return (await call(this._sbx._native().fileOp('makeDir', path, filesOpts(opts)), opts.signal)) === 1;
+    return (await call(() => this._sbx._native().fileOp('makeDir', path, filesOpts(opts)), opts.signal)) === 1;
   }
   async remove(path, opts = {}) {
-    await call(this._sbx._native().fileOp('remove', path, filesOpts(opts)), opts.signal);
+    await call(() => this._sbx._native().fileOp('remove', path, filesOpts(opts)), opts.signal);
   }
   // Returns the moved entry, as the SDK does (the C call reports none: one stat follows).
   async rename(oldPath, newPath, opts = {}) {
     const s = this._sbx._native();
-    await call(s.rename(oldPath, newPath, filesOpts(opts)), opts.signal);
-    return entryInfo(await call(s.stat(newPath, filesOpts(opts)), opts.signal));
+    await call(() => s.rename(oldPath, newPath, filesOpts(opts)), opts.signal);
+    return entryInfo(await call(() => s.stat(newPath, filesOpts(opts)), opts.signal));
   }
 
   async watchDir(path, onEvent, opts = {}) {
@@ -412,7 +413,7 @@ class Filesystem {
       if (handle._queue) handle._queue.end(err && err.e2bCode !== -9 ? err : undefined);
       if (opts.onExit) opts.onExit(err);
     };
-    handle._native = await call(s.watch(path, !!opts.recursive, { user: opts.user, timeoutMs: opts.timeoutMs }, handler), opts.signal);
+    handle._native = await call(() => s.watch(path, !!opts.recursive, { user: opts.user, timeoutMs: opts.timeoutMs }, handler), opts.signal);
     if (opts.signal) opts.signal.addEventListener('abort', () => handle.stop(), { once: true });
     return handle;
   }
@@ -458,7 +459,7 @@ class SandboxPaginator {
     const q = this._opts.query || {};
     let states = 0;
     for (const st of q.state || []) states |= st === 'running' ? 1 : st === 'paused' ? 2 : 0;
-    const page = await call(clientFor(this._opts).listPage({
+    const page = await call(() => clientFor(this._opts).listPage({
       states, metadata: kvList(q.metadata, 'metadata'), limit: this._opts.limit, nextToken: this.nextToken,
     }), this._opts.signal);
     this.nextToken = page.nextToken || undefined;
@@ -497,23 +498,23 @@ class Sandbox {
     if (typeof template === 'object' && template !== null) { opts = template; template = undefined; }
     opts = opts || {};
     const client = clientFor(opts);
-    const n = await call(client.createSandbox(this._createArgs(template, opts)), opts.signal);
+    const n = await call(() => client.createSandbox(this._createArgs(template, opts)), opts.signal);
     return new this(n, opts);
   }
 
   // Connects to (and resumes, if paused) an existing sandbox.
   static async connect(sandboxId, opts = {}) {
-    const n = await call(clientFor(opts).connectSandbox(sandboxId, opts.timeoutMs || 0), opts.signal);
+    const n = await call(() => clientFor(opts).connectSandbox(sandboxId, opts.timeoutMs || 0), opts.signal);
     return new this(n, opts);
   }
   async connect(opts = {}) {
-    const n = await call(clientFor(this._opts).connectSandbox(this.sandboxId, opts.timeoutMs || 0), opts.signal);
+    const n = await call(() => clientFor(this._opts).connectSandbox(this.sandboxId, opts.timeoutMs || 0), opts.signal);
     this._n = n;
     return this;
   }
 
   static async getInfo(sandboxId, opts = {}) {
-    return sandboxInfo(await call(clientFor(opts).getInfo(sandboxId), opts.signal));
+    return sandboxInfo(await call(() => clientFor(opts).getInfo(sandboxId), opts.signal));
   }
   async getInfo(opts = {}) { return Sandbox.getInfo(this.sandboxId, { ...this._opts, ...opts }); }
 
@@ -523,7 +524,7 @@ class Sandbox {
   // Unknown ids give false, as in the SDK.
   static async kill(sandboxId, opts = {}) {
     try {
-      await call(native().sandboxById(clientFor(opts), 'kill', sandboxId), opts.signal);
+      await call(() => native().sandboxById(clientFor(opts), 'kill', sandboxId), opts.signal);
       return true;
     } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;
@@ -532,7 +533,7 @@ class Sandbox {
   }
   async kill(opts = {}) {
     try {
-      await call(this._native().kill(), opts.signal);
+      await call(() => this._native().kill(), opts.signal);
       return true;
     } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;
@@ -541,17 +542,17 @@ class Sandbox {
   }
 
   static async setTimeout(sandboxId, timeoutMs, opts = {}) {
-    await call(native().sandboxById(clientFor(opts), 'setTimeout', sandboxId, timeoutMs), opts.signal);
+    await call(() => native().sandboxById(clientFor(opts), 'setTimeout', sandboxId, timeoutMs), opts.signal);
   }
   // Pauses by id: true if it paused, false if it already was paused.
   static async pause(sandboxId, opts = {}) {
-    return (await call(native().sandboxById(clientFor(opts), 'pause', sandboxId), opts.signal)) === 1;
+    return (await call(() => native().sandboxById(clientFor(opts), 'pause', sandboxId), opts.signal)) === 1;
   }
   static async betaPause(sandboxId, opts = {}) { return this.pause(sandboxId, opts); }
 
   // Resource samples, oldest first: [{timestamp, cpuCount, cpuUsedPct, memUsed, memTotal, diskUsed, diskTotal}].
   static async getMetrics(sandboxId, opts = {}) {
-    const l = await call(native().getMetrics(clientFor(opts), sandboxId, toUnixS(opts.start), toUnixS(opts.end)), opts.signal);
+    const l = await call(() => native().getMetrics(clientFor(opts), sandboxId, toUnixS(opts.start), toUnixS(opts.end)), opts.signal);
     return l.map(metric);
   }
   async getMetrics(opts = {}) { return Sandbox.getMetrics(this.sandboxId, { ...this._opts, ...opts }); }
@@ -560,20 +561,20 @@ class Sandbox {
   // [{timestamp, level, message, fields}]. opts: start (Date | unix ms), limit (<= 1000),
   // direction ('forward' | 'backward'), level (minimum), search (substring).
   static async getLogs(sandboxId, opts = {}) {
-    const l = await call(native().getLogs(clientFor(opts), sandboxId, logsOpts(opts)), opts.signal);
+    const l = await call(() => native().getLogs(clientFor(opts), sandboxId, logsOpts(opts)), opts.signal);
     return l.map(logEntry);
   }
   async getLogs(opts = {}) { return Sandbox.getLogs(this.sandboxId, { ...this._opts, ...opts }); }
-  async setTimeout(timeoutMs, opts = {}) { await call(this._native().setTimeout(timeoutMs), opts.signal); }
+  async setTimeout(timeoutMs, opts = {}) { await call(() => this._native().setTimeout(timeoutMs), opts.signal); }
 
   // Stall detection over all commands started through this connection on this sandbox:
   // onStall({sandboxId, pid: 0, idleMs, killed}) after idleMs without output from any of them;
   // with kill: true the sandbox is killed first. Returns {stop()}.
   watchStall(opts = {}) { return stallWatch(this._native(), false, opts); }
 
-  async isRunning(opts = {}) { return call(this._native().isRunning(), opts.signal); }
+  async isRunning(opts = {}) { return call(() => this._native().isRunning(), opts.signal); }
   // true if it paused, false if it already was paused.
-  async pause(opts = {}) { return call(this._native().pause(), opts.signal); }
+  async pause(opts = {}) { return call(() => this._native().pause(), opts.signal); }
   async betaPause(opts = {}) { return this.pause(opts); }
 
   getHost(port) {
@@ -603,27 +604,27 @@ class Session {
   // start({...Sandbox.create options, idlePauseMs, sandboxClass})
   static async start(opts = {}) {
     const S = opts.sandboxClass || Sandbox;
-    const r = await call(native().sessionStart(clientFor(opts), S._createArgs(undefined, opts), { idlePauseMs: opts.idlePauseMs }), opts.signal);
+    const r = await call(() => native().sessionStart(clientFor(opts), S._createArgs(undefined, opts), { idlePauseMs: opts.idlePauseMs }), opts.signal);
     return new this(r, opts, S);
   }
   // Resumes a paused session (or attaches to a running one). An ended one is SandboxNotFoundError.
   static async resume(sessionId, opts = {}) {
-    const r = await call(native().sessionResume(clientFor(opts), sessionId, { idlePauseMs: opts.idlePauseMs, timeoutMs: opts.timeoutMs }), opts.signal);
+    const r = await call(() => native().sessionResume(clientFor(opts), sessionId, { idlePauseMs: opts.idlePauseMs, timeoutMs: opts.timeoutMs }), opts.signal);
     return new this(r, opts, opts.sandboxClass || Sandbox);
   }
   // 'active' | 'paused' | 'ended' (unknown ids are 'ended').
   static async getState(sessionId, opts = {}) {
-    return SESSION_STATES[await call(native().sessionState(clientFor(opts), sessionId), opts.signal)];
+    return SESSION_STATES[await call(() => native().sessionState(clientFor(opts), sessionId), opts.signal)];
   }
 
   // Restarts the idle period.
-  async touch(opts = {}) { await call(this._n.touch(), opts.signal); }
+  async touch(opts = {}) { await call(() => this._n.touch(), opts.signal); }
   // true if it paused, false if it already was. Resume with Session.resume(sessionId).
-  async pause(opts = {}) { return (await call(this._n.pause(), opts.signal)) === 1; }
+  async pause(opts = {}) { return (await call(() => this._n.pause(), opts.signal)) === 1; }
   // Kills its sandbox: true, or false when it was already gone.
   async end(opts = {}) {
     try {
-      await call(this._n.end(), opts.signal);
+      await call(() => this._n.end(), opts.signal);
       return true;
     } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;

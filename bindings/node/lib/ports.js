@@ -135,7 +135,7 @@ class Ports {
       body = toBuffer(body);
       if (!body) throw new InvalidArgumentError('body must be a string, ArrayBuffer, ArrayBufferView or Blob');
     }
-    const r = await call(native().portRequest(this._sbx._native(), port, init.method, path, {
+    const r = await call(() => native().portRequest(this._sbx._native(), port, init.method, path, {
       headers: headerLines(init.headers), body, timeoutMs: init.timeoutMs,
     }), init.signal);
     return new PortResponse(r);

@@ -984,6 +984,43 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
     return Napi::String::New(env, path);
 }
 
+// cancelToken() -> a function that triggers it (the token itself stays native);
+// cancelNext(token | null): the next Task started on this thread takes it.
+Napi::FunctionReference* g_cancel_ctor = nullptr;
+class Cancel : public Napi::ObjectWrap<Cancel> {
+public:
+    static Napi::Function Init(Napi::Env env) {
+        return DefineClass(env, "NativeCancel", {InstanceMethod("trigger", &Cancel::Trigger)});
+    }
+    explicit Cancel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cancel>(info) {}
+    std::shared_ptr<CancelState> st_;
+
+private:
+    Napi::Value Trigger(const Napi::CallbackInfo& info) {
+        if (st_) L.e2b_cancel_trigger(st_->h);
+        return info.Env().Undefined();
+    }
+};
+
+Napi::Value CancelToken(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!loaded(env)) return env.Undefined();
+    auto st = std::make_shared<CancelState>();
+    int rc = L.e2b_cancel_new(&st->h);
+    if (rc < 0) {
+        throw_error(env, Err::last(rc));
+        return env.Undefined();
+    }
+    Napi::Object o = g_cancel_ctor->New({});
+    Cancel::Unwrap(o)->st_ = st;
+    return o;
+}
+
+Napi::Value CancelNext(const Napi::CallbackInfo& info) {
+    g_next_cancel = info[0].IsObject() ? Cancel::Unwrap(info[0].As<Napi::Object>())->st_ : nullptr;
+    return info.Env().Undefined();
+}
+
 Napi::Value Version(const Napi::CallbackInfo& info) {
     if (!loaded(info.Env())) return info.Env().Undefined();
     return Napi::String::New(info.Env(), L.e2b_version());
@@ -1013,7 +1050,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     g_sandbox_ctor = new Napi::FunctionReference(Napi::Persistent(Sandbox::Init(env)));
     g_exec_ctor = new Napi::FunctionReference(Napi::Persistent(Exec::Init(env)));
     g_watch_ctor = new Napi::FunctionReference(Napi::Persistent(Watch::Init(env)));
+    g_cancel_ctor = new Napi::FunctionReference(Napi::Persistent(Cancel::Init(env)));
     env.AddCleanupHook([] {
+        delete g_cancel_ctor;
+        g_cancel_ctor = nullptr;
+        g_next_cancel.reset();
         delete g_sandbox_ctor;
         delete g_exec_ctor;
         delete g_watch_ctor;
@@ -1021,6 +1062,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     });
     exports.Set("load", Napi::Function::New(env, Load));
     exports.Set("version", Napi::Function::New(env, Version));
+    exports.Set("cancelToken", Napi::Function::New(env, CancelToken));
+    exports.Set("cancelNext", Napi::Function::New(env, CancelNext));
     exports.Set("abiVersion", Napi::Number::New(env, E2B_ABI_VERSION));
     exports.Set("Client", client);
     init_ports(env, exports);

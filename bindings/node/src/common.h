@@ -71,7 +71,8 @@ namespace e2bnode {
     X(e2b_pool_release) X(e2b_pool_maintain) X(e2b_pool_get_stats) X(e2b_pool_free)              \
     X(e2b_cost_get_totals) X(e2b_cost_set_prices) X(e2b_cost_export_json) X(e2b_log_emit)        \
     X(e2b_metrics_render) X(e2b_metrics_serve) X(e2b_metrics_serve_stop) X(e2b_stall_opts_init)   \
-    X(e2b_stall_watch_exec) X(e2b_stall_watch_sandbox) X(e2b_stall_watch_free)
+    X(e2b_stall_watch_exec) X(e2b_stall_watch_sandbox) X(e2b_stall_watch_free)                  \
+    X(e2b_cancel_new) X(e2b_cancel_free) X(e2b_cancel_bind) X(e2b_cancel_trigger)
 
 struct Lib {
 #define E2B_DECL(n) decltype(&::n) n = nullptr;
@@ -187,6 +188,15 @@ struct Pin {
 
 // Runs `run` on the thread pool; `done` builds the resolution on the JS thread. A negative rc
 // rejects with the E2B error captured on the worker thread.
+// A cancel token (e2b_cancel_*) for one JS call with an AbortSignal. The JS layer arms it just
+// before calling a native method (cancelNext); the first Task started then binds it to its
+// worker thread, so aborting cancels the blocking call (and the streams it starts) for real.
+struct CancelState {
+    e2b_cancel* h = nullptr;
+    ~CancelState() { L.e2b_cancel_free(h); }
+};
+inline std::shared_ptr<CancelState> g_next_cancel;  // JS thread only
+
 class Task : public Napi::AsyncWorker {
 public:
     using Run = std::function<int()>;
@@ -201,10 +211,12 @@ public:
 private:
     Task(Napi::Env env, Run run, Done done)
         : Napi::AsyncWorker(env, "e2b"), d_(Napi::Promise::Deferred::New(env)), run_(std::move(run)),
-          done_(std::move(done)) {}
+          done_(std::move(done)), cancel_(std::move(g_next_cancel)) {}
     void Execute() override {
+        if (cancel_) L.e2b_cancel_bind(cancel_->h);
         rc_ = run_();
         if (rc_ < 0) err_ = Err::last(rc_);
+        if (cancel_) L.e2b_cancel_bind(nullptr);
     }
     void OnOK() override {
         Napi::Env env = Env();
@@ -216,6 +228,7 @@ private:
     Napi::Promise::Deferred d_;
     Run run_;
     Done done_;
+    std::shared_ptr<CancelState> cancel_;
     int rc_ = 0;
     Err err_;
 };

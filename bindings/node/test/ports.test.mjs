@@ -11,11 +11,13 @@ let srv, sbx;
 
 // Echo: status from /status/<n>; body "<method> <path> <X-Test>|<request body>"; two Set-Cookie.
 const HTTP_SERVER = `
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class H(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     def do(self):
         body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        if self.path == '/slow': time.sleep(3)
         st = int(self.path.split('/')[2]) if self.path.startswith('/status/') else 200
         out = ('%s %s %s|' % (self.command, self.path, self.headers.get('X-Test', ''))).encode() + body
         self.send_response(st)
@@ -127,6 +129,20 @@ test('fetch failures: nothing listening, bad port, bad path, bad header', async 
   await assert.rejects(sbx.ports.fetch(HTTP_PORT, 'no-slash'), (e) => e instanceof InvalidArgumentError && e.e2bCode === -2);
   await assert.rejects(sbx.ports.fetch(HTTP_PORT, '/', { headers: { 'X-Bad': 'a\r\nb' } }), InvalidArgumentError);
   await assert.rejects(sbx.ports.fetch(HTTP_PORT, '/', { signal: AbortSignal.abort() }), e2b.AbortError);
+});
+
+test('an AbortSignal cancels the request inside libe2b (cancel token), not just the promise', async () => {
+  const events = [];
+  const opts = { ...srv.opts, onLog: (e) => events.push(e) };
+  const s = await Sandbox.connect(sbx.sandboxId, opts);
+  const t0 = Date.now();
+  await assert.rejects(s.ports.fetch(HTTP_PORT, '/slow', { signal: AbortSignal.timeout(200) }), (e) => e.name === 'TimeoutError' || e instanceof e2b.AbortError);
+  // The request itself ended with "canceled" long before the server's 3 s answer.
+  const deadline = Date.now() + 2000;
+  let ev;
+  while (!(ev = events.find((e) => e.error && /cancel/.test(e.error))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(ev, JSON.stringify(events));
+  assert.ok(Date.now() - t0 < 2500);
 });
 
 test('WebSocket: greeting, text and binary echo, events, iteration, clean close', async () => {
