@@ -152,10 +152,12 @@ class Commands {
   async _stream(start, opts, signal) {
     const h = new CommandHandle(this, opts);
     const onAbort = () => { if (h._native) h._native.disconnect(); else h._stopped = true; };
-    const p = start(h._handler());
-    // The exit can be dispatched before this promise settles (fast commands).
-    h._ready = p.then((n) => { h._native = n; }, () => {});
-    h._native = await call(p, signal, onAbort);
+    h._native = await call(() => {
+      const p = start(h._handler());
+      // The exit can be dispatched before this promise settles (fast commands).
+      h._ready = p.then((n) => { h._native = n; }, () => {});
+      return p;
+    }, signal, onAbort);
     if (h.exitCode === undefined && !h._endError) this._handles.set(h.pid, h);
     if (signal) {
       if (signal.aborted) h._native.disconnect();
@@ -655,12 +657,11 @@ class SandboxPool {
   // (PoolExhaustedError after that).
   async acquire(opts = {}) {
     let p, n;
-    try { p = this._n.acquire(opts.timeoutMs === undefined ? -1 : opts.timeoutMs); } catch (e) { throw mapError(e); }
     try {
-      n = await call(p, opts.signal);
+      n = await call(() => (p = this._n.acquire(opts.timeoutMs === undefined ? -1 : opts.timeoutMs)), opts.signal);
     } catch (e) {
-      p.then((late) => this._n.release(late, false), () => {});  // aborted: give it straight back
-      throw e;
+      if (p) p.then((late) => this._n.release(late, false), () => {});  // aborted: give it straight back
+      throw mapError(e);
     }
     const s = new this._class(n, this._opts);
     this._out.add(s);

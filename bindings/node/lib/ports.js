@@ -146,15 +146,15 @@ class Ports {
   async webSocket(port, path = '/', opts = {}) {
     checkPort(port);
     const ws = new SandboxWebSocket();
-    const p = native().wsConnect(this._sbx._native(), port, path, {
-      headers: headerLines(opts.headers), protocol: opts.protocol, maxMessageSize: opts.maxMessageSize,
-      timeoutMs: opts.timeoutMs,
-    }, ws._handler());
+    let p;
     try {
-      ws._n = await call(p, opts.signal);
+      ws._n = await call(() => (p = native().wsConnect(this._sbx._native(), port, path, {
+        headers: headerLines(opts.headers), protocol: opts.protocol, maxMessageSize: opts.maxMessageSize,
+        timeoutMs: opts.timeoutMs,
+      }, ws._handler())), opts.signal);
     } catch (e) {
       // Aborted: a handshake that still completes is dropped, so nothing stays open.
-      p.then((late) => late.free(), () => {});
+      if (p) p.then((late) => late.free(), () => {});
       throw e;
     }
     if (ws.readyState === CONNECTING) ws.readyState = OPEN;

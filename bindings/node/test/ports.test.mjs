@@ -199,6 +199,7 @@ test('WebSocket: the server closes (4001), terminate, refused upgrade, nothing l
     (e) => e instanceof ProtocolError && e.httpStatus === 403);
   await assert.rejects(sbx.ports.webSocket(3999, '/'), (e) => e instanceof NetworkError);
   await assert.rejects(sbx.ports.webSocket(WS_PORT, 'bad'), InvalidArgumentError);
+  await assert.rejects(sbx.ports.webSocket(WS_PORT, '/', { signal: AbortSignal.abort() }), e2b.AbortError);
 });
 
 test('WebSocket: a message above maxMessageSize ends the socket with ProtocolError', async () => {
