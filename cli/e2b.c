@@ -165,6 +165,13 @@ static void human_size(char *out, size_t n, double b) {
     snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+/* Milliseconds on the monotonic clock, for durations. */
+static double mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 /* Unix ms as RFC 3339 UTC with milliseconds. */
 static void fmt_time(char *out, size_t n, int64_t ms) {
     time_t t = (time_t)(ms / 1000);
@@ -176,11 +183,10 @@ static void fmt_time(char *out, size_t n, int64_t ms) {
 
 /* A progress bar on stderr, redrawn at most every 100 ms. */
 static int draw_progress(const e2b_transfer_progress *p, void *payload) {
-    static struct timespec last;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    static double last;
+    double now = mono_ms();
     int final = payload != NULL;
-    if (!final && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100) return 0;
+    if (!final && now - last < 100) return 0;
     last = now;
     char done[32], total[32];
     human_size(done, sizeof done, (double)p->bytes_done);
@@ -767,12 +773,10 @@ static int cmd_workspace(args *a) {
     e2b_sandbox *s = connect_or_fail(id, &rc);
     if (!s) return rc;
     uint32_t entries = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = mono_ms();
     int r = push ? e2b_workspace_push(s, from, to, &o, &entries) : e2b_workspace_pull(s, from, to, &o, &entries);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = mono_ms() - t0;
     if (g_progress) fputc('\n', stderr);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (r != E2B_OK) {
         rc = fail(push ? "workspace push" : "workspace pull");
     } else if (g_json) {
@@ -790,12 +794,6 @@ static volatile sig_atomic_t g_interrupted; /* Ctrl-C: stop the cycles, then fre
 static void on_sigint(int sig) {
     (void)sig;
     g_interrupted = 1;
-}
-
-static double mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 /* `pool stats`: a pool lives in one process, so this command runs one from start to end: one cold
@@ -944,6 +942,14 @@ static int read_prices(double *vcpu_second, double *gib_second) {
     return ok ? 0 : -1;
 }
 
+/* A price in plain decimals, without trailing zeros (0.000014, not 1.4e-05). */
+static void fmt_decimal(char *out, size_t n, double v) {
+    snprintf(out, n, "%.10f", v);
+    char *e = out + strlen(out);
+    while (e > out && e[-1] == '0') *--e = 0;
+    if (e > out && e[-1] == '.') e[-1] = 0;
+}
+
 static void json_num_or_null(const char *key, double v, int known) {
     printf(",\"%s\":", key);
     if (known) printf("%.10g", v);
@@ -1007,7 +1013,7 @@ static int cmd_cost(args *a) {
             json_num_or_null("cost_usd", usd, !paused);
             printf(",\"upper_bound_usd\":%.10g}", usd);
         } else if (paused) {
-            printf("%-24s %-7s %4d %7d  %-24s %10s %10s %10s %12s  (<= %.6f)\n", s->sandbox_id, "paused",
+            printf("%-24s %-7s %4d %7d  %-24s %10s %10s %10s %12s  (at most %.6f)\n", s->sandbox_id, "paused",
                    s->cpu_count, s->memory_mb, started, "?", "?", "?", "?", usd);
         } else {
             printf("%-24s %-7s %4d %7d  %-24s %10.0f %10.0f %10.1f %12.6f\n", s->sandbox_id, "running", s->cpu_count,
@@ -1034,7 +1040,10 @@ static int cmd_cost(args *a) {
         printf("%-24s %-7s %4s %7s  %-24s %10.0f %10.0f %10.1f %12.6f\n", "TOTAL running", "", "", "", "", t_run, t_vs,
                t_gs, t_usd);
         printf("%d running, %d paused (estimate unknown, at most $%.6f)\n", n_run, n_paused, t_bound);
-        printf("prices: $%.10g per vCPU-second, $%.10g per GiB-second\n", pv, pg);
+        char v[32], g[32];
+        fmt_decimal(v, sizeof v, pv);
+        fmt_decimal(g, sizeof g, pg);
+        printf("prices: $%s per vCPU-second, $%s per GiB-second\n", v, g);
         printf("notes:\n");
         for (const char *p = COST_NOTES; *p;) {
             size_t len = strcspn(p, "|");

@@ -159,14 +159,21 @@ check "connect error JSON" "$(jget "$out" 'd["error"]["code"]')" -12
 expect "kill again" 3 "$cli" sandbox kill "$id"
 
 # pool stats: one process warms a pool, cycles through it and frees it.
-nbefore=$("$cli" --json sandbox list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+count() { "$cli" --json sandbox list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+nbefore=$(count)
 expect "pool stats --json" 0 "$cli" --json pool stats --min 1 --max 2 --acquire 4 --profile light
 check "pool stats JSON" "$(jget "$out" '(d["acquisitions"], d["exec_ok"], d["exec_failed"], d["created"] >= 1, d["created"] + d["reused"] >= 4, d["idle"] >= 1, d["active"], d["cold_create_ms"] > 0, d["wait_p95_ms"] >= d["wait_p50_ms"])')" \
   "(4, 4, 0, True, True, True, 0, True, True)"
-check "pool stats frees its sandboxes" \
-  "$("$cli" --json sandbox list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "$nbefore"
+check "pool stats frees its sandboxes" "$(count)" "$nbefore"
 expect "pool stats human" 0 "$cli" pool stats --min 1 --max 1 --acquire 2
 check "pool stats human table" "$(grep -c 'acquire wait' <<<"$out")" 1
+# Ctrl-C once the pool is warm: its sandboxes are killed, exit 130.
+timeout 30 "$cli" pool stats --min 3 --max 3 --acquire 20000 >/dev/null 2>"$work/int.err" &
+ppid=$!
+for _ in $(seq 200); do (($(count) >= nbefore + 3)) && break; sleep 0.05; done
+kill -INT "$ppid"; wait "$ppid"; rc=$?
+if [[ $rc == 130 ]]; then ok "pool stats interrupted exits 130"; else bad "pool stats interrupted (exit $rc)"; fi
+check "interrupted pool stats killed its sandboxes" "$(count)" "$nbefore"
 expect "pool stats with an unknown profile" 2 "$cli" pool stats --profile nope
 expect "pool stats with an unknown template" 1 "$cli" --json pool stats --template nosuch
 expect "pool stats --min above --max" 2 "$cli" pool stats --min 3 --max 2
