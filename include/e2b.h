@@ -81,6 +81,32 @@ typedef struct e2b_buf { char *ptr; size_t size; size_t reserved; } e2b_buf;
 #define E2B_BUF_INIT {NULL, 0, 0}
 E2B_API void e2b_buf_dispose(e2b_buf *buf);
 
+/* ---- Cancelling blocking calls (since 0.1) ------------------------------------------------ */
+/* A token bound to a thread makes the blocking calls that thread makes cancellable from any
+ * other thread, with no change to their signatures (for bindings: Go contexts, AbortSignal,
+ * futures dropped):
+ *     e2b_cancel_bind(tok);  rc = e2b_sandbox_create(...);  e2b_cancel_bind(NULL);
+ *     // elsewhere: e2b_cancel_trigger(tok) → that call returns E2B_ECANCELED promptly
+ * Every HTTP request the thread starts while the token is bound is tracked by it: triggering
+ * cancels those still in flight (including streams the thread started, which then end with
+ * E2B_ECANCELED as after a disconnect) and makes requests started later fail at once. A
+ * composite call (a session, a workspace sync) stops at its next request. Waits that are not
+ * requests (e2b_pool_acquire waiting for a free sandbox) are not cut short. A token is not
+ * reset: make a new one per operation. */
+typedef struct e2b_cancel e2b_cancel;
+/* *out owned by the caller (e2b_cancel_free). Thread: any. */
+E2B_API int e2b_cancel_new(e2b_cancel **out);
+/* Frees the handle; a thread still bound to it keeps the token alive until it unbinds. NULL is a
+ * no-op. Thread: any. */
+E2B_API void e2b_cancel_free(e2b_cancel *cancel);
+/* Binds `cancel` to the calling thread (replacing any previous binding); NULL unbinds.
+ * Thread: the thread whose calls it governs. */
+E2B_API void e2b_cancel_bind(e2b_cancel *cancel);
+/* Cancels (idempotent). Thread: any, including libe2b callbacks; non-blocking. */
+E2B_API void e2b_cancel_trigger(e2b_cancel *cancel);
+/* 1 once triggered, 0 before, E2B_EINVAL for NULL. Thread: any. */
+E2B_API int e2b_cancel_is_triggered(const e2b_cancel *cancel);
+
 /* ---- Client (since 0.1) ------------------------------------------------------------------ */
 typedef struct e2b_client e2b_client;
 

@@ -298,3 +298,28 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	f.n -= len(p)
 	return len(p), nil
 }
+
+// A blocking call whose context ends is cancelled inside libe2b (cancel token), not merely
+// abandoned: the sandbox's Close, which waits for calls in flight, returns at once.
+func TestBlockingCallCancelledInLibe2b(t *testing.T) {
+	c := newTestClient(t, nil)
+	sbx := newTestSandbox(t, c)
+	ctx := tctx(t, 60*time.Second)
+	if _, err := sbx.Commands.Run(ctx, "head -c 1500000000 /dev/zero > /tmp/huge", nil); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := sbx.Files.Read(short, "/tmp/huge", nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Read with a short context: %v", err)
+	}
+	if _, err := sbx.Commands.Run(ctx, "rm /tmp/huge", nil); err != nil {
+		t.Fatal(err)
+	}
+	sbx.Close() // waits for the cancelled read: it must already have ended
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("the cancelled read kept running for %v", d)
+	}
+}

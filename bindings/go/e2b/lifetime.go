@@ -56,12 +56,14 @@ func (l *life) shut() bool {
 
 // do runs one blocking libe2b call for operation op under l.
 //
-// libe2b has no way to cancel a blocking call from outside (see the README), so with a context
-// that can be cancelled the call runs on its own goroutine: if ctx ends first, do returns the
-// context's error at once and the call is abandoned: it still completes (bounded by the
-// client's request timeout), then `undo` releases whatever it produced (a created sandbox is
-// killed and freed, a buffer disposed), the arena is unpinned and the reference dropped, so
-// Close still waits for it. Without a cancellable context the call runs inline.
+// With a context that can be cancelled the call runs on its own goroutine with a libe2b cancel
+// token bound to its OS thread (e2b_cancel_*, when the library has them): if ctx ends first, do
+// returns the context's error at once and triggers the token, so the call's requests are
+// cancelled and it ends promptly; should it still complete, `undo` releases whatever it produced
+// (a created sandbox is killed and freed, a buffer disposed). The arena is unpinned and the
+// reference dropped when it ends, so Close waits for it. With an older libe2b (no tokens) the
+// call runs to its end (bounded by the client's request timeout) before undo. Without a
+// cancellable context the call runs inline.
 func do(ctx context.Context, l *life, op string, a *capi.Arena, fn func() int32, undo func()) (int32, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -88,13 +90,21 @@ func do(ctx context.Context, l *life, op string, a *capi.Arena, fn func() int32,
 		mu        sync.Mutex
 		finished  bool
 		abandoned bool
+		tok       uintptr // guarded by mu once the goroutine runs: freed when fn returned
 		ch        = make(chan result, 1)
 	)
+	if capi.CancelNew != nil && capi.CancelNew(&tok) != capi.OK {
+		tok = 0
+	}
 	go func() {
-		rc, ce := capi.Call(fn)
+		rc, ce := capi.CallCancellable(tok, fn)
 		mu.Lock()
 		finished = true
 		ab := abandoned
+		if tok != 0 {
+			capi.CancelFree(tok)
+			tok = 0
+		}
 		mu.Unlock()
 		if ab && rc >= 0 && undo != nil {
 			undo()
@@ -114,6 +124,9 @@ func do(ctx context.Context, l *life, op string, a *capi.Arena, fn func() int32,
 			return r.rc, newError(op, r.ce)
 		}
 		abandoned = true
+		if tok != 0 {
+			capi.CancelTrigger(tok) // fn returns E2B_ECANCELED soon; undo covers a late success
+		}
 		mu.Unlock()
 		return 0, fmt.Errorf("e2b: %s: %w", op, ctx.Err())
 	}

@@ -201,6 +201,10 @@ func load(path string) (err error) {
 			purego.RegisterFunc(fptr, sym)
 		}
 	}
+	opt(&CancelNew, "e2b_cancel_new")
+	opt(&CancelFree, "e2b_cancel_free")
+	opt(&CancelBind, "e2b_cancel_bind")
+	opt(&CancelTrigger, "e2b_cancel_trigger")
 	opt(&SandboxGetMetrics, "e2b_sandbox_get_metrics")
 	opt(&SandboxMetricListCount, "e2b_sandbox_metric_list_count")
 	opt(&SandboxMetricListAt, "e2b_sandbox_metric_list_at")
@@ -306,6 +310,19 @@ func Call(fn func() int32) (int32, *CallError) {
 	return rc, ce
 }
 
+// CallCancellable is Call with the cancel token tok (0 = none) bound to the OS thread for the
+// duration of fn, so e2b_cancel_trigger(tok) from another goroutine ends fn with E2B_ECANCELED.
+func CallCancellable(tok uintptr, fn func() int32) (int32, *CallError) {
+	if tok == 0 || CancelBind == nil {
+		return Call(fn)
+	}
+	return Call(func() int32 {
+		CancelBind(tok)
+		defer CancelBind(0)
+		return fn()
+	})
+}
+
 // FromC copies an e2b_error passed to a callback.
 func FromC(e *Error) *CallError {
 	if e == nil || e.Code == OK {
@@ -317,6 +334,10 @@ func FromC(e *Error) *CallError {
 // Functions added after the first ABI 1 release: nil when the loaded library predates them
 // (the Go method then returns an error naming the function).
 var (
+	CancelNew              func(out *uintptr) int32
+	CancelFree             func(t uintptr)
+	CancelBind             func(t uintptr)
+	CancelTrigger          func(t uintptr)
 	SandboxGetMetrics      func(out *uintptr, c uintptr, id string, start, end int64) int32
 	SandboxMetricListCount func(l uintptr) uintptr
 	SandboxMetricListAt    func(l uintptr, i uintptr) *SandboxMetric
