@@ -38,7 +38,7 @@ static const char USAGE[] =
     "                 [--meta K=V]...\n"
     "                 --idle S: a session that pauses itself after S seconds without activity\n"
     "                 --profile: light | medium | heavy | ml (vCPUs and memory; e2b-local applies them)\n"
-    "  sandbox list [--state running|paused]\n"
+    "  sandbox list [--state running|paused] [--page-size N]   (N per API request, 1..100)\n"
     "  sandbox info ID           sandbox state: active | paused (not found: killed, expired or unknown)\n"
     "  sandbox kill ID           a paused sandbox is killed as it is, without resuming it\n"
     "  sandbox pause ID          keeps files and memory\n"
@@ -62,7 +62,7 @@ static const char USAGE[] =
     "                 warms the pool to --min idle (default 2, --max 4), does --acquire N (10)\n"
     "                 acquire / run `true` / release cycles, prints the pool's stats (created,\n"
     "                 reused, idle, active, acquire wait p50/p95), then kills the pool's sandboxes\n"
-    "  cost report [--prices '{\"vcpu_second\":0.000014,\"gib_second\":0.0000045}']\n"
+    "  cost report [--prices '{\"vcpu_second\":0.000014,\"gib_second\":0.0000045}'] [--page-size N]\n"
     "                 estimated cost of the sandboxes the API lists now (E2B's list prices by\n"
     "                 default): vCPUs, memory, start, running time, vCPU-s, GiB-s, USD, totals.\n"
     "                 What it cannot know: the API reports neither when a paused sandbox paused\n"
@@ -133,9 +133,9 @@ static int fail(const char *what) {
     return fail_msg(e->code, what, e->message);
 }
 
+static const char NO_SUCH_SANDBOX[] = "no such sandbox (killed, expired or never existed)";
 /* Reports the last libe2b error, saying what "not found" means for a sandbox id (the API keeps
  * no trace of killed or expired sandboxes, so they cannot be told from unknown ids). */
-static const char NO_SUCH_SANDBOX[] = "no such sandbox (killed, expired or never existed)";
 static int fail_not_found(const char *id) {
     if (e2b_error_last()->code == E2B_ESANDBOX_NOT_FOUND)
         return fail_msg(E2B_ESANDBOX_NOT_FOUND, id, NO_SUCH_SANDBOX);
@@ -379,6 +379,8 @@ static int cmd_sandbox(args *a) {
                 if (strcmp(v, "running") == 0 || strcmp(v, "active") == 0) lo.states = E2B_LIST_RUNNING;
                 else if (strcmp(v, "paused") == 0) lo.states = E2B_LIST_PAUSED;
                 else return usage_error("--state: running or paused");
+            } else if (strcmp(x, "--page-size") == 0) {
+                lo.limit = (uint32_t)opt_int(a, x);
             } else {
                 return usage_error("sandbox list: unknown argument %s", x);
             }
@@ -960,8 +962,10 @@ static int cmd_cost(args *a) {
     const char *sub = next_arg(a);
     if (!sub || strcmp(sub, "report") != 0) return usage_error("cost: usage: cost report [--prices JSON]");
     const char *prices = NULL;
+    e2b_list_opts lo = E2B_LIST_OPTS_INIT; /* running and paused */
     for (const char *x; (x = next_arg(a));) {
         if (strcmp(x, "--prices") == 0) prices = opt_value(a, x);
+        else if (strcmp(x, "--page-size") == 0) lo.limit = (uint32_t)opt_int(a, x);
         else return usage_error("cost report: unknown argument %s", x);
     }
     int rc = need_client();
@@ -969,7 +973,6 @@ static int cmd_cost(args *a) {
     if (prices && e2b_cost_set_prices(g_client, prices) != E2B_OK) return fail("--prices");
     double pv = 0, pg = 0;
     if (read_prices(&pv, &pg) != 0) return fail_msg(E2B_EPROTOCOL, "prices", "cannot read libe2b's price table");
-    e2b_list_opts lo = E2B_LIST_OPTS_INIT; /* running and paused */
     listing ls;
     if (list_all(&ls, &lo) != E2B_OK) return fail("list");
     struct timespec now_ts;

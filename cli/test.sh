@@ -132,6 +132,11 @@ check "cost: the running sandbox is estimated at E2B's prices" "$(jget "$out" '[
 check "cost: the paused sandbox has no estimate, an upper bound" "$(jget "$out" '[(s["state"], s["cost_usd"], s["upper_bound_usd"] > 0) for s in d["sandboxes"] if s["sandbox_id"]=="'"$id2"'"][0]')" "('paused', None, True)"
 check "cost: totals add up" "$(jget "$out" 'abs(d["totals"]["cost_usd"] - sum(s["cost_usd"] or 0 for s in d["sandboxes"])) < 1e-12 and (d["totals"]["running"], d["totals"]["paused"]) == (1, 1)')" True
 check "cost: default prices" "$(jget "$out" 'd["prices"]')" "{'vcpu_second': 1.4e-05, 'gib_second': 4.5e-06}"
+expect "cost report, one sandbox per API page" 0 "$cli" --json cost report --page-size 1
+check "cost: every page read" "$(jget "$out" 'sorted(s["sandbox_id"] for s in d["sandboxes"]) == sorted(["'"$id"'", "'"$id2"'"])')" True
+expect "sandbox list, one sandbox per API page" 0 "$cli" --json sandbox list --page-size 1
+check "list: every page read" "$(jget "$out" 'len(d)')" 2
+expect "sandbox list --page-size 101" 2 "$cli" sandbox list --page-size 101
 expect "cost report --prices" 0 "$cli" cost report --json --prices '{"vcpu_second":1,"gib_second":0}'
 check "cost: --prices applied" "$(jget "$out" '[s["cost_usd"] == s["vcpu_seconds"] for s in d["sandboxes"] if s["sandbox_id"]=="'"$id"'"][0]')" True
 expect "cost report human" 0 "$cli" cost report
