@@ -95,6 +95,9 @@ public:
     virtual ~ServerStream() = default;
     // Sends one message (an object, serialised as JSON in a data envelope), flushed at once.
     virtual void send(const cJSON* msg) = 0;
+    // Same, with the message already serialised (a JSON object's text): lets bulk producers
+    // build it without a cJSON tree.
+    virtual void send_json(std::string json) = 0;
     // Sends the end-of-stream envelope ({} or {"error":{...}}) and completes the response.
     // Idempotent; later send() calls are ignored.
     virtual void finish(const RpcError* err = nullptr) = 0;

@@ -34,6 +34,7 @@ class StreamImpl : public ServerStream, public std::enable_shared_from_this<Stre
 public:
     explicit StreamImpl(std::shared_ptr<Session> s) : session_(std::move(s)) {}
     void send(const cJSON* msg) override;
+    void send_json(std::string json) override;
     void finish(const RpcError* err) override;
     bool finished() const override { return finished_; }
     void on_close(std::function<void(Code)> cb) override { on_close_ = std::move(cb); }
@@ -51,12 +52,15 @@ public:
 private:
     void close_with(Code reason);
     void arm_keepalive();
+    void wait_keepalive(std::chrono::steady_clock::time_point due);
 
     std::shared_ptr<Session> session_;
     bool finished_ = false;
     std::function<void(Code)> on_close_;
     Json keepalive_msg_;
     int keepalive_s_ = 90;
+    bool keepalive_armed_ = false;
+    std::chrono::steady_clock::time_point last_send_;
     std::unique_ptr<net::steady_timer> keepalive_timer_, deadline_timer_;
 };
 
@@ -484,7 +488,9 @@ void Session::flush_stream() {
     }
     size_t count = out_bufs_.size();
     auto self = shared_from_this();
-    net::async_write(sock_, out_bufs_, [self, count](beast::error_code ec, size_t) {
+    // Whole buffers per call: asio's default condition hands the socket at most 64 KiB at a time.
+    auto whole = [](const beast::error_code& ec, size_t) { return ec ? 0 : std::numeric_limits<size_t>::max(); };
+    net::async_write(sock_, out_bufs_, whole, [self, count](beast::error_code ec, size_t) {
         self->writing_ = false;
         for (size_t i = 0; i < count; ++i) {
             self->out_bytes_ -= self->out_q_.front().size();
@@ -655,12 +661,21 @@ void Session::close() {
 
 // ---- StreamImpl ----
 
-void StreamImpl::send(const cJSON* msg) {
+void StreamImpl::send(const cJSON* msg) { send_json(e2b::json_print(msg)); }
+
+void StreamImpl::send_json(std::string json) {
     if (finished_ || session_->peer_gone()) return;
-    std::string env = connect::envelope(e2b::json_print(msg));
-    char sz[20];
-    snprintf(sz, sizeof sz, "%zx\r\n", env.size());
-    session_->stream_write(std::string(sz) + env + "\r\n", false);
+    // Chunk header and envelope prefix, then the JSON text as it is (no copy of a big message).
+    char head[32];
+    int hl = snprintf(head, sizeof head, "%zx\r\n", json.size() + 5);
+    std::string pre(head, static_cast<size_t>(hl));
+    uint32_t n = static_cast<uint32_t>(json.size());
+    const char env[5] = {0, static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                         static_cast<char>(n)};
+    pre.append(env, 5);
+    session_->stream_write(std::move(pre), false);
+    session_->stream_write(std::move(json), false);
+    session_->stream_write("\r\n", false);
     arm_keepalive();
 }
 
@@ -708,14 +723,26 @@ void StreamImpl::start_timers(int64_t timeout_ms, int keepalive_s) {
     arm_keepalive();
 }
 
+// Called on every send. The timer is armed once and, when it fires, moved on to keepalive_s
+// after the last send: re-arming it per message would cost a timerfd update each time.
 void StreamImpl::arm_keepalive() {
-    if (finished_) return;
+    last_send_ = std::chrono::steady_clock::now();
+    if (finished_ || keepalive_armed_) return;
+    wait_keepalive(last_send_ + std::chrono::seconds(keepalive_s_));
+}
+
+void StreamImpl::wait_keepalive(std::chrono::steady_clock::time_point due) {
     if (!keepalive_timer_) keepalive_timer_ = std::make_unique<net::steady_timer>(session_->executor());
-    keepalive_timer_->expires_after(std::chrono::seconds(keepalive_s_));
+    keepalive_armed_ = true;
+    keepalive_timer_->expires_at(due);
     std::weak_ptr<StreamImpl> weak = std::static_pointer_cast<StreamImpl>(shared_from_this());
     keepalive_timer_->async_wait([weak](beast::error_code ec) {
         auto self = weak.lock();
-        if (ec || !self || self->finished_) return;
+        if (!self) return;
+        self->keepalive_armed_ = false;
+        if (ec || self->finished_) return;
+        auto next = self->last_send_ + std::chrono::seconds(self->keepalive_s_);
+        if (std::chrono::steady_clock::now() < next) return self->wait_keepalive(next);  // sent meanwhile
         if (self->keepalive_msg_) self->send(self->keepalive_msg_.get());  // re-arms
         else self->arm_keepalive();
     });
