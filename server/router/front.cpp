@@ -40,10 +40,14 @@ std::string serialize(const Header& h) {
     return os.str();
 }
 
+// Completion condition for whole-buffer writes: asio's default (transfer_all) hands the socket
+// at most 64 KiB per call, i.e. four calls and scheduler round trips for a 256 KiB piece.
+size_t whole_buffers(const beast::error_code& ec, size_t) { return ec ? 0 : std::numeric_limits<size_t>::max(); }
+
 template <class Stream>
 bool write_all(Stream& s, std::initializer_list<net::const_buffer> bufs, Yield y) {
     beast::error_code ec;
-    net::async_write(s, std::vector<net::const_buffer>(bufs), y[ec]);
+    net::async_write(s, std::vector<net::const_buffer>(bufs), whole_buffers, y[ec]);
     return !ec;
 }
 
@@ -82,7 +86,7 @@ void pump(From& from, To& to, Yield y) {
     for (;;) {
         size_t n = from.async_read_some(net::buffer(buf), y[ec]);
         if (ec) break;
-        net::async_write(to, net::buffer(buf.data(), n), y[ec]);
+        net::async_write(to, net::buffer(buf.data(), n), whole_buffers, y[ec]);
         if (ec) break;
     }
     beast::error_code ig;
@@ -200,7 +204,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
                 if (n && req_chunked) parts[np++] = net::buffer("\r\n", 2);
                 if (req_body_done && req_chunked) parts[np++] = net::buffer("0\r\n\r\n", 5);
                 if (np) {
-                    net::async_write(up, std::vector<net::const_buffer>(parts, parts + np), y2[e]);
+                    net::async_write(up, std::vector<net::const_buffer>(parts, parts + np), whole_buffers, y2[e]);
                     if (e) {
                         client_failed = true;
                         break;
