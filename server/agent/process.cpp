@@ -24,11 +24,13 @@ namespace {
 using Descriptor = net::posix::stream_descriptor;
 
 // Output is read into one buffer shared by all processes (reads run on the io thread, one at a
-// time), so an idle process holds no read buffer. One read is one `data` event.
-constexpr size_t kReadMax = 256 * 1024;
-// A pipe that a read finds full gets this capacity (from the default 64 KiB): a fast producer
-// then runs ahead while the agent encodes, and each read takes more. Pipes that never fill keep
-// the default, so the per-user pipe-size quota is spent only on busy outputs.
+// time), so an idle process holds no read buffer. One read is one `data` event: 64 KiB keeps
+// an event (~87 KiB of JSON) below glibc's mmap threshold in clients, where bigger events cost
+// them page faults per message; the agent's own cost per byte barely changes above it.
+constexpr size_t kReadMax = 64 * 1024;
+// A pipe that fills a whole read gets this capacity (from the default 64 KiB): a fast producer
+// then runs ahead while the agent encodes instead of blocking at every 64 KiB. Pipes of quiet
+// processes keep the default, so the per-user pipe-size quota is spent only on busy outputs.
 constexpr int kBusyPipeSize = 1 << 20;
 constexpr auto kRetention = std::chrono::seconds(30);
 // Output backpressure: stop reading a pipe while a subscriber has this much unsent, so a fast
@@ -233,7 +235,7 @@ void ProcessService::on_readable(const std::shared_ptr<Proc>& p, Descriptor* d, 
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return read_output(p, d, kind);
     if (n > 0) {
-        if (!p->is_pty && static_cast<size_t>(n) >= (64u << 10) && !(p->widened & (d == (p->out ? &*p->out : nullptr) ? 1 : 2))) {
+        if (!p->is_pty && static_cast<size_t>(n) == kReadMax && !(p->widened & (d == (p->out ? &*p->out : nullptr) ? 1 : 2))) {
             p->widened |= d == (p->out ? &*p->out : nullptr) ? 1 : 2;
             ::fcntl(d->native_handle(), F_SETPIPE_SZ, kBusyPipeSize);  // best effort (quota)
         }
