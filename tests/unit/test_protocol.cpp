@@ -266,6 +266,23 @@ static void base64_variants(void**) {
         base64_append(out, plain[i]);
         assert_str(out, std::string("x:") + padded[i]);
     }
+    // Every length up to a few vector steps, against a plain bit-by-bit encoding.
+    const char* alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string bytes;
+    unsigned seed = 12345;
+    for (size_t len = 0; len < 100; ++len) {
+        std::string want;
+        for (size_t i = 0; i < bytes.size(); i += 3) {
+            unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+            if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+            if (i + 2 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 2]);
+            size_t chars = std::min<size_t>(4, (bytes.size() - i) * 4 / 3 + 1);
+            for (size_t k = 0; k < 4; ++k) want += k < chars ? alpha[(v >> (18 - 6 * k)) & 63] : '=';
+        }
+        assert_str(base64_encode(bytes), want);
+        seed = seed * 1103515245 + 12345;
+        bytes += static_cast<char>(seed >> 16);
+    }
     std::string all;
     for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
     auto back = base64_decode(base64_encode(all));
