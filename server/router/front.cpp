@@ -103,6 +103,94 @@ void append_chunk(std::string& out, const char* data, size_t n) {
     out.append("\r\n", 2);
 }
 
+// Finds the end of a chunked body in bytes passed through unchanged: chunk-size lines (with any
+// extensions), data, CRLFs, the last chunk and its trailer section. Malformed framing stops it.
+class ChunkScanner {
+public:
+    // Consumes bytes up to the end of the body; returns how many belong to it.
+    size_t feed(const char* p, size_t n) {
+        size_t i = 0;
+        while (i < n && st_ != kDone && st_ != kBad) {
+            char c = p[i];
+            switch (st_) {
+                case kSize: {
+                    int d = hex(c);
+                    if (d >= 0 && digits_ < 15) {
+                        size_ = size_ * 16 + static_cast<uint64_t>(d);
+                        ++digits_;
+                    } else if (digits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {
+                        st_ = kExt;
+                    } else if (digits_ > 0 && c == '\r') {
+                        st_ = kSizeLf;
+                    } else {
+                        st_ = kBad;
+                    }
+                    ++i;
+                    break;
+                }
+                case kExt:
+                    if (c == '\r') st_ = kSizeLf;
+                    else if (c == '\n') st_ = kBad;
+                    ++i;
+                    break;
+                case kSizeLf:
+                    if (c != '\n') {
+                        st_ = kBad;
+                        break;
+                    }
+                    ++i;
+                    st_ = size_ ? kData : kTrailerLine;
+                    break;
+                case kData: {
+                    size_t take = static_cast<size_t>(std::min<uint64_t>(size_, n - i));
+                    i += take;
+                    size_ -= take;
+                    if (size_ == 0) st_ = kDataCr;
+                    break;
+                }
+                case kDataCr:
+                    st_ = c == '\r' ? kDataLf : kBad;
+                    ++i;
+                    break;
+                case kDataLf:
+                    st_ = c == '\n' ? kSize : kBad;
+                    digits_ = 0;
+                    ++i;
+                    break;
+                case kTrailerLine:  // at the start of a trailer line: CRLF ends the body
+                    st_ = c == '\r' ? kEndLf : kTrailer;
+                    ++i;
+                    break;
+                case kTrailer:
+                    if (c == '\n') st_ = kTrailerLine;
+                    ++i;
+                    break;
+                case kEndLf:
+                    st_ = c == '\n' ? kDone : kBad;
+                    ++i;
+                    break;
+                default:
+                    break;
+            }
+        }
+        return i;
+    }
+    bool done() const { return st_ == kDone; }
+    bool bad() const { return st_ == kBad; }
+
+private:
+    static int hex(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+    enum State { kSize, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailerLine, kTrailer, kEndLf, kDone, kBad };
+    State st_ = kSize;
+    uint64_t size_ = 0;
+    int digits_ = 0;
+};
+
 // Room for 1 MiB in flight towards an agent (uploads): fewer wakeups on both sides. A limit,
 // not an allocation.
 void widen_send_buffer(net::local::stream_protocol::socket& s) {
@@ -330,10 +418,34 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
             ok = write_all(client, {net::buffer(buf.get(), r)}, y);
         }
         resp_complete = ok;
+    } else if (body_follows && ures.chunked()) {
+        // A chunked body goes through unchanged too (only scanned for its end): each read from
+        // upstream is written on at once, so every upstream write reaches the client unbatched.
+        ChunkScanner sc;
+        size_t first = sc.feed(static_cast<const char*>(ubuf.data().data()), ubuf.size());
+        ok = write_all(client, {net::buffer(out), net::buffer(ubuf.data().data(), first)}, y);
+        out.clear();
+        ubuf.consume(first);
+        std::unique_ptr<char[]> buf;
+        size_t cap = kRelayChunk;
+        while (ok && !sc.done() && !sc.bad()) {
+            if (!buf) buf.reset(new char[kRelayMax]);
+            size_t r = up.async_read_some(net::buffer(buf.get(), cap), y[ec]);
+            if (ec) {
+                ok = false;  // truncated
+                break;
+            }
+            if (r == cap && cap < kRelayMax) cap *= 2;
+            size_t used = sc.feed(buf.get(), r);
+            if (used < r) ubuf.commit(net::buffer_copy(ubuf.prepare(r - used), net::buffer(buf.get() + used, r - used)));
+            ok = write_all(client, {net::buffer(buf.get(), used)}, y);
+        }
+        if (sc.bad()) ok = false;  // malformed upstream framing: the client's body is cut short
+        resp_complete = ok && sc.done();
     } else if (body_follows) {
-        // Chunked or close-delimited: parsed, and everything the upstream has sent so far
-        // leaves in one write just before the relay would wait for more (the header goes with
-        // the first piece). Each upstream write is thus flushed at once, in one client write.
+        // Close-delimited: re-framed as chunks; everything the upstream has sent so far leaves
+        // in one write just before the relay would wait for more (the header goes with the first
+        // piece). Each upstream write is thus flushed at once, in one client write.
         rp.eager(true);
         std::vector<char> buf(kRelayChunk);
         size_t cap = kRelayChunk;  // read size: grows while reads fill it
