@@ -40,6 +40,7 @@ public:
     void on_close(std::function<void(Code)> cb) override { on_close_ = std::move(cb); }
     void set_keepalive(Json msg) override;
     size_t pending_bytes() const override;
+    void notify_below(size_t bytes, std::function<void()> cb) override;
 
     // Plain chunked bodies (ResponseStream): raw data chunks and the terminating chunk.
     void send_chunk(const std::string& data);
@@ -95,6 +96,7 @@ public:
     void stream_write(std::string data, bool last);
     bool peer_gone() const { return peer_gone_; }
     size_t out_bytes() const { return out_bytes_; }
+    void notify_below(size_t bytes, std::function<void()> cb);
     net::any_io_executor executor() { return sock_.get_executor(); }
 
 private:
@@ -144,6 +146,8 @@ private:
     std::deque<std::string> out_q_;
     std::vector<net::const_buffer> out_bufs_;  // the write in flight: the front of out_q_
     size_t out_bytes_ = 0;  // queued, not yet written
+    size_t drain_below_ = 0;
+    std::function<void()> drain_cb_;  // see ServerStream::notify_below
     bool writing_ = false;
     bool flush_posted_ = false;
     bool last_queued_ = false;
@@ -496,8 +500,14 @@ void Session::flush_stream() {
             self->out_bytes_ -= self->out_q_.front().size();
             self->out_q_.pop_front();
         }
+        if (self->drain_cb_ && !ec && self->out_bytes_ <= self->drain_below_) {
+            auto cb = std::move(self->drain_cb_);
+            self->drain_cb_ = nullptr;
+            cb();
+        }
         if (ec) {
             self->peer_gone_ = true;
+            self->drain_cb_ = nullptr;
             self->out_q_.clear();
             self->out_bytes_ = 0;
             if (self->stream_) self->stream_->closed_by_peer();
@@ -639,6 +649,7 @@ void Session::open_stream(http::response<http::empty_body>& res) {
 
 void Session::finish_exchange() {
     stream_.reset();
+    drain_cb_ = nullptr;
     if (!keep_alive_) return close();
     // Never run two reads at once: the pending peer-watch read continues into read_header().
     if (peeking_) {
@@ -648,7 +659,19 @@ void Session::finish_exchange() {
     read_header();
 }
 
+void Session::notify_below(size_t bytes, std::function<void()> cb) {
+    if (peer_gone_) return;
+    if (out_bytes_ <= bytes) {
+        drain_cb_ = nullptr;
+        net::post(sock_.get_executor(), std::move(cb));
+        return;
+    }
+    drain_below_ = bytes;
+    drain_cb_ = std::move(cb);
+}
+
 void Session::close() {
+    drain_cb_ = nullptr;
     beast::error_code ec;
     sock_.shutdown(Socket::shutdown_both, ec);
     sock_.close(ec);
@@ -707,6 +730,10 @@ void StreamImpl::finish_chunks() {
 void StreamImpl::set_keepalive(Json msg) { keepalive_msg_ = std::move(msg); }
 
 size_t StreamImpl::pending_bytes() const { return finished_ ? 0 : session_->out_bytes(); }
+
+void StreamImpl::notify_below(size_t bytes, std::function<void()> cb) {
+    if (!finished_) session_->notify_below(bytes, std::move(cb));
+}
 
 void StreamImpl::start_timers(int64_t timeout_ms, int keepalive_s) {
     keepalive_s_ = keepalive_s;

@@ -35,8 +35,11 @@ constexpr int kBusyPipeSize = 1 << 20;
 constexpr auto kRetention = std::chrono::seconds(30);
 // Output backpressure: stop reading a pipe while a subscriber has this much unsent, so a fast
 // producer cannot grow the agent's memory without bound (the child then blocks on its pipe).
+// Reading resumes when the subscriber is down to kLowWater (notify_below), or at the latest
+// after kThrottlePoll (a subscriber that went away meanwhile).
 constexpr size_t kHighWater = 4u << 20;
-constexpr auto kThrottlePoll = std::chrono::milliseconds(5);
+constexpr size_t kLowWater = 1u << 20;
+constexpr auto kThrottlePoll = std::chrono::milliseconds(50);
 
 // Go's signal descriptions (syscall.Signal.String on linux), which envd reports in `status`.
 std::string go_signal_name(int sig) {
@@ -103,6 +106,8 @@ struct Proc : std::enable_shared_from_this<Proc> {
     std::optional<Descriptor> out, err, master, in;
     int open_outputs = 0;
     int widened = 0;  // bit 1: stdout pipe enlarged, bit 2: stderr
+    int paused = 0;   // bit 1: stdout reading paused by backpressure, bit 2: stderr (pty: bit 1)
+    int polling = 0;  // same bits: a fallback timer is pending
 
     // stdin (or PTY master) writes: kept in call order across SendInput calls.
     std::deque<std::string> in_q;
@@ -257,11 +262,27 @@ bool ProcessService::backlogged(const Proc& p) const {
 }
 
 void ProcessService::throttle(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind) {
-    auto t = std::make_shared<net::steady_timer>(agent_.io(), kThrottlePoll);
-    t->async_wait([this, p, d, kind, t](beast::error_code) {
+    int bit = d == (p->err ? &*p->err : nullptr) ? 2 : 1;
+    p->paused |= bit;
+    std::weak_ptr<Proc> weak = p;
+    // Either wake-up resumes the read loop once: the flag keeps a second one from starting
+    // another loop on the same descriptor.
+    auto resume = [this, weak, d, kind, bit] {
+        auto p = weak.lock();
+        if (!p || !(p->paused & bit)) return;
         if (p->ended || !d->is_open()) return;
         if (backlogged(*p)) return throttle(p, d, kind);
+        p->paused &= ~bit;
         read_output(p, d, kind);
+    };
+    for (auto& [id, s] : p->subs)
+        if (s->pending_bytes() > kHighWater) s->notify_below(kLowWater, resume);
+    if (p->polling & bit) return;
+    p->polling |= bit;
+    auto t = std::make_shared<net::steady_timer>(agent_.io(), kThrottlePoll);
+    t->async_wait([resume, t, weak, bit](beast::error_code) {
+        if (auto p = weak.lock()) p->polling &= ~bit;
+        resume();
     });
 }
 
