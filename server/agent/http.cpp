@@ -236,7 +236,7 @@ void Session::read_body(std::function<bool(std::string_view)> on_data,
 void Session::body_done(beast::error_code ec) {
     on_data_ = nullptr;
     chunk_.reset();
-    buf_.shrink_to_fit();  // back to what a pipelined next request left in it
+    if (buf_.capacity() >= kParserRead) buf_.shrink_to_fit();  // idle keep-alive sessions stay small
     auto done = std::move(on_done_);
     on_done_ = nullptr;
     done(ec);
