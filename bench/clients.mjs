@@ -118,9 +118,28 @@ async function benchSdk() {
   process.stderr.write(`${((now() - t) / 1000).toFixed(1)} s\n`);
 }
 
+async function benchSdkCodeInterpreter() {
+  const ciDir = path.join(REPO, 'tests/conformance/js/node_modules/@e2b/code-interpreter');
+  if (!fs.existsSync(ciDir)) { errors.push('js-sdk run_code: @e2b/code-interpreter not installed in tests/conformance/js'); return; }
+  const CI = await import(pathToFileURL(path.join(ciDir, 'dist/index.mjs')).href);
+  const sbx = await CI.Sandbox.create();
+  try {
+    await sbx.runCode('1+1');  // starts the kernel: not timed
+    const xs = [];
+    for (let i = 0; i < N; i++) {
+      const t0 = now();
+      const ex = await sbx.runCode('1+1');
+      xs.push(now() - t0);
+      if (ex.text !== '2') throw new Error(`runCode gave ${ex.text}`);
+    }
+    lat('js-sdk', 'run_code', xs);
+  } finally { await sbx.kill().catch(() => {}); }
+}
+
 runProgram('libe2b', path.join(REPO, 'build/client_bench'), ['libe2b']);
 runProgram('raw curl', path.join(REPO, 'build/client_bench'), ['curl']);
 try { await benchSdk(); } catch (e) { errors.push(`js-sdk: ${e.stack || e}`); }
+try { await benchSdkCodeInterpreter(); } catch (e) { errors.push(`js-sdk run_code: ${e.stack || e}`); }
 for (const lang of ['go', 'node', 'rust']) {
   const script = path.join(REPO, 'bindings', lang, 'bench.sh');
   if (fs.existsSync(script)) runProgram(`${lang} binding`, 'bash', [script]);
@@ -149,7 +168,7 @@ const verdict = (op) => {
   const flat = l.rss_peak_mib - l.rss_before_mib < 8;
   return `${l.mb_per_s >= 1000 ? 'met' : 'NOT met'} (>= 1 GB/s), RSS ${flat ? 'flat' : 'grew'}${c ? `; ${r2(c.mb_per_s ? l.mb_per_s / c.mb_per_s : 0)}x curl's rate` : ''}`;
 };
-for (const op of ['run_true', 'stat', 'read_small', 'stdout_big', 'upload_big', 'download_big', 'streams']) {
+for (const op of ['run_true', 'stat', 'read_small', 'run_code', 'stdout_big', 'upload_big', 'download_big', 'streams']) {
   const row = { op };
   for (const c of shown) row[c] = cell(find(c, op), op);
   row.target = verdict(op);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main demo: builds everything, starts e2b-local on a free port with a temporary state dir,
 # drives it with the unmodified official E2B JS SDK (examples/js-sdk/demo.mjs), then from C
-# through libe2b (examples/c/hello.c).
+# through libe2b (examples/c/hello.c, then the agent loop of examples/c/agent_loop.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -23,3 +23,8 @@ echo
 echo "--- the same server from C, through libe2b (examples/c/hello.c) ---"
 cc examples/c/hello.c -Iinclude -Lbuild -le2b -Wl,-rpath,"$PWD/build" -o build/hello-c
 E2B_API_URL=$url E2B_SANDBOX_URL=$url E2B_API_KEY=$key build/hello-c
+
+echo
+echo "--- an agent's run-read-fix loop on the code interpreter (examples/c/agent_loop.c) ---"
+cc examples/c/agent_loop.c -Iinclude -Lbuild -le2b -Wl,-rpath,"$PWD/build" -o build/agent-loop-c
+E2B_API_URL=$url E2B_SANDBOX_URL=$url E2B_API_KEY=$key build/agent-loop-c

@@ -16,6 +16,7 @@ APT_PKGS=(
   iptables                # host guard: slirp4netns may not reach the host's own addresses
   util-linux procps iproute2 psmisc socat
   libcurl4-openssl-dev libwebsockets-dev libcmocka-dev libarchive-dev
+  libuv1-dev libwebsockets-evlib-uv  # WebSockets run on a libuv loop (lws loads it as a plugin)
   python3 python3-venv python3-pip
   python3-matplotlib      # the base template's Python gets plotting (code interpreter PNG results)
   nodejs npm

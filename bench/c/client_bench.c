@@ -178,7 +178,7 @@ static struct curl_slist *envd_headers(raw *r, const char *ctype) {
     return l;
 }
 
-static void raw_create(raw *r) {
+static void raw_create(raw *r, const char *template_id) {
     char url[512], b[256];
     snprintf(url, sizeof url, "%s/sandboxes", g_api);
     snprintf(b, sizeof b, "X-API-KEY: %s", g_key);
@@ -186,7 +186,8 @@ static void raw_create(raw *r) {
     hdr = curl_slist_append(hdr, "Content-Type: application/json");
     char keep[65536];
     sink s = {0, 0, 0, keep, 0};
-    const char *body = "{\"templateID\":\"base\",\"secure\":true,\"timeout\":600}";
+    char body[256];
+    snprintf(body, sizeof body, "{\"templateID\":\"%s\",\"secure\":true,\"timeout\":600}", template_id);
     long st = raw_do(r, "POST", url, hdr, body, strlen(body), &s, NULL);
     curl_slist_free_all(hdr);
     cJSON *j = cJSON_Parse(keep);
@@ -244,7 +245,7 @@ static void bench_raw(void) {
     raw r;
     memset(&r, 0, sizeof r);
     r.h = curl_easy_init();
-    raw_create(&r);
+    raw_create(&r, "base");
     double *v = calloc(g_n, sizeof *v);
     char url[1024];
 
@@ -331,6 +332,34 @@ static void bench_raw(void) {
         curl_slist_free_all(hdr);
     }
     raw_kill(&r);
+    if (wanted("run_code")) {
+        /* POST /execute on port 49999 of a code-interpreter sandbox, the NDJSON read to its end */
+        raw_create(&r, "code-interpreter-v1");
+        char eurl[512], b[512];
+        snprintf(eurl, sizeof eurl, "%s/execute", g_sbx_url);
+        struct curl_slist *hdr = NULL;
+        snprintf(b, sizeof b, "E2b-Sandbox-Id: %s", r.id);
+        hdr = curl_slist_append(hdr, b);
+        hdr = curl_slist_append(hdr, "E2b-Sandbox-Port: 49999");
+        snprintf(b, sizeof b, "X-Access-Token: %s", r.token);
+        hdr = curl_slist_append(hdr, b);
+        hdr = curl_slist_append(hdr, "Content-Type: application/json");
+        const char *body = "{\"code\":\"1+1\"}";
+        for (int i = -1; i < g_n; ++i) { /* -1: the first cell starts the kernel, not timed */
+            char keep[65536];
+            sink s = {0, 0, 0, keep, 0};
+            double t0 = now_ms();
+            long st = raw_do(&r, "POST", eurl, hdr, body, strlen(body), &s, NULL);
+            if (i >= 0) v[i] = now_ms() - t0;
+            if (st != 200 || !strstr(keep, "\"result\"") || !strstr(keep, "\"2\"")) {
+                fprintf(stderr, "client_bench: raw execute -> %ld %s\n", st, keep);
+                exit(1);
+            }
+        }
+        curl_slist_free_all(hdr);
+        report_lat("curl", "run_code", v, g_n);
+        raw_kill(&r);
+    }
     free(v);
     curl_easy_cleanup(r.h);
 }
@@ -485,6 +514,23 @@ static void bench_libe2b(void) {
     }
     e2b_sandbox_kill(sb);
     e2b_sandbox_free(sb);
+    if (wanted("run_code")) {
+        e2b_sandbox_opts so = E2B_SANDBOX_OPTS_INIT;
+        so.template_id = "code-interpreter-v1";
+        if (e2b_sandbox_create(&sb, c, &so) != E2B_OK) die("create code-interpreter");
+        for (int i = -1; i < g_n; ++i) { /* -1: the first cell starts the kernel, not timed */
+            e2b_execution *ex = NULL;
+            double t0 = now_ms();
+            if (e2b_code_run(&ex, sb, "1+1", NULL, NULL) != E2B_OK) die("run_code");
+            if (i >= 0) v[i] = now_ms() - t0;
+            const char *t = e2b_execution_text(ex);
+            if (!t || strcmp(t, "2") != 0) die("run_code result");
+            e2b_execution_free(ex);
+        }
+        report_lat("libe2b", "run_code", v, g_n);
+        e2b_sandbox_kill(sb);
+        e2b_sandbox_free(sb);
+    }
     e2b_client_free(c);
     free(v);
 }

@@ -83,8 +83,10 @@ int main(int argc, char** argv) {
         register_process_service(agent);
         register_filesystem_service(agent);
         register_files_http(agent);
-        agent.listen(socket_path);
+        // The code interpreter's socket first: e2b-local reports the sandbox ready as soon as the
+        // main socket accepts, and a client may call port 49999 right then.
         if (!ci_socket_path.empty()) agent.listen_plain(ci_socket_path, make_code_interpreter(agent));
+        agent.listen(socket_path);
         net::signal_set term(io, SIGTERM, SIGINT);
         term.async_wait([&](beast::error_code, int) { io.stop(); });
         fprintf(stderr, "e2b-agent: listening on %s (sandbox %s)\n", socket_path.c_str(), cfg.sandbox_id.c_str());

@@ -12,6 +12,7 @@
 #include "e2b.h"
 
 using e2b::core::Error;
+using e2b::capi::parse_pairs;
 
 namespace {
 
@@ -75,8 +76,10 @@ void need(const T* p, const char* what) {
 
 // Prefix sizes per options version (index = version). Append one entry per new version.
 // v1 ended before `delivery`.
-const size_t kClientOptsSize[] = {0, offsetof(e2b_client_opts, delivery), sizeof(e2b_client_opts)};
-const size_t kSandboxOptsSize[] = {0, sizeof(e2b_sandbox_opts)};
+// v2 ended before `log_cb`; sandbox opts v1 before `profile`.
+const size_t kClientOptsSize[] = {0, offsetof(e2b_client_opts, delivery),
+                                  offsetof(e2b_client_opts, log_cb), sizeof(e2b_client_opts)};
+const size_t kSandboxOptsSize[] = {0, offsetof(e2b_sandbox_opts, profile), sizeof(e2b_sandbox_opts)};
 const size_t kListOptsSize[] = {0, sizeof(e2b_list_opts)};
 
 template <class T, size_t N>
@@ -115,17 +118,6 @@ int init_opts(T* opts, uint32_t version, const size_t (&sizes)[N], const char* n
 std::optional<std::string> opt_str(const char* s) {
     if (!s) return std::nullopt;
     return std::string(s);
-}
-
-e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
-    e2b::proto::StringMap m;
-    for (size_t i = 0; list && list[i]; ++i) {
-        const char* eq = std::strchr(list[i], '=');
-        if (!eq || eq == list[i])
-            invalid(std::string(what) + " entry \"" + list[i] + "\" is not \"key=value\"");
-        m[std::string(list[i], eq)] = eq + 1;
-    }
-    return m;
 }
 
 void fill_metadata(InfoHolder* h, const e2b::proto::StringMap& m) {
@@ -174,6 +166,41 @@ struct e2b_sandbox_list {
     std::string next;
 };
 
+namespace e2b::capi {
+
+e2b::core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts) {
+    e2b_sandbox_opts o = copy_opts(opts, kSandboxOptsSize, "e2b_sandbox_opts");
+    e2b::core::SandboxCreateOptions co;
+    if (o.template_id) {
+        if (!*o.template_id) invalid("template_id must not be empty");
+        co.template_id = o.template_id;
+    }
+    if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
+    if (o.profile) {
+        const core::Profile* p = core::find_profile(o.profile);
+        if (!p)
+            invalid(std::string("unknown profile \"") + o.profile + "\" (known: " +
+                    core::profile_names() + ")");
+        co.cpu_count = p->cpu_count;
+        co.memory_mb = p->memory_mb;
+        co.timeout_ms = p->timeout_ms;
+    }
+    if (o.cpu_count < 0 || o.cpu_count > 64) invalid("cpu_count must be 1..64 (0 = default)");
+    if (o.memory_mb < 0 || (o.memory_mb > 0 && o.memory_mb < 32))
+        invalid("memory_mb must be at least 32 (0 = default)");
+    if (o.cpu_count) co.cpu_count = o.cpu_count;
+    if (o.memory_mb) co.memory_mb = o.memory_mb;
+    if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
+    if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
+    if (o.envs) co.envs = parse_pairs(o.envs, "envs");
+    co.secure = !(o.flags & E2B_SANDBOX_F_INSECURE);
+    co.allow_internet = !(o.flags & E2B_SANDBOX_F_NO_INTERNET);
+    co.auto_pause = (o.flags & E2B_SANDBOX_F_AUTO_PAUSE) != 0;
+    return co;
+}
+
+}  // namespace e2b::capi
+
 extern "C" {
 
 const char* e2b_version(void) { return "0.1.0"; }
@@ -202,6 +229,7 @@ const char* e2b_status_str(int code) {
         case E2B_ENETWORK: return "network error";
         case E2B_EPROTOCOL: return "protocol error";
         case E2B_ENOMEM: return "out of memory";
+        case E2B_EPOOL_EXHAUSTED: return "pool exhausted";
         default: return "unknown error";
     }
 }
@@ -236,6 +264,17 @@ int e2b_client_new(e2b_client** out, const e2b_client_opts* opts) {
         co.no_env = (o.flags & E2B_CLIENT_F_NO_ENV) != 0;
         if (o.delivery > E2B_DELIVERY_QUEUED) invalid("unknown delivery mode");
         co.queued_delivery = o.delivery == E2B_DELIVERY_QUEUED;
+        if (o.log_level < 0 || o.log_level > E2B_LOG_NONE) invalid("log_level must be 0 or E2B_LOG_DEBUG..E2B_LOG_NONE");
+        co.log_level = o.log_level ? o.log_level : E2B_LOG_INFO;
+        if (o.log_cb) {
+            auto cb = o.log_cb;
+            void* pl = o.log_payload;
+            co.log_sink = [cb, pl](int level, const char* line, size_t len) { cb(level, line, len, pl); };
+        }
+        if (o.log_file) {
+            if (!*o.log_file) invalid("log_file must not be empty");
+            co.log_file = o.log_file;
+        }
         auto cfg = e2b::core::resolve_config(co);
         auto c = std::make_unique<e2b_client>();
         c->c = std::make_unique<e2b::core::Client>(std::move(cfg), co);
@@ -262,19 +301,7 @@ int e2b_sandbox_create(e2b_sandbox** out, e2b_client* client, const e2b_sandbox_
     return guard([&] {
         need(out, "out");
         need(client, "client");
-        e2b_sandbox_opts o = copy_opts(opts, kSandboxOptsSize, "e2b_sandbox_opts");
-        e2b::core::SandboxCreateOptions co;
-        if (o.template_id) {
-            if (!*o.template_id) invalid("template_id must not be empty");
-            co.template_id = o.template_id;
-        }
-        if (o.timeout_ms < 0) invalid("timeout_ms must not be negative");
-        if (o.timeout_ms > 0) co.timeout_ms = o.timeout_ms;
-        if (o.metadata) co.metadata = parse_pairs(o.metadata, "metadata");
-        if (o.envs) co.envs = parse_pairs(o.envs, "envs");
-        co.secure = !(o.flags & E2B_SANDBOX_F_INSECURE);
-        co.allow_internet = !(o.flags & E2B_SANDBOX_F_NO_INTERNET);
-        co.auto_pause = (o.flags & E2B_SANDBOX_F_AUTO_PAUSE) != 0;
+        e2b::core::SandboxCreateOptions co = e2b::capi::sandbox_create_options(opts);
         auto s = std::make_unique<e2b_sandbox>();
         s->s = client->c->create(co);
         *out = s.release();
@@ -323,21 +350,30 @@ const char* e2b_sandbox_envd_version(const e2b_sandbox* sandbox) {
     return sandbox->s->envd_version().c_str();
 }
 
+// The handle and by-id forms share these.
+namespace {
+int kill_impl(e2b::core::Client& c, const std::string& id) {
+    if (!c.kill(id)) throw Error(E2B_ESANDBOX_NOT_FOUND, "Sandbox " + id + " not found", 404);
+    return E2B_OK;
+}
+int set_timeout_impl(e2b::core::Client& c, const std::string& id, int64_t timeout_ms) {
+    if (timeout_ms <= 0) invalid("timeout_ms must be positive");
+    c.set_timeout(id, timeout_ms);
+    return E2B_OK;
+}
+}  // namespace
+
 int e2b_sandbox_kill(e2b_sandbox* sandbox) {
     return guard([&] {
         need(sandbox, "sandbox");
-        if (!sandbox->s->kill())
-            throw Error(E2B_ESANDBOX_NOT_FOUND, "Sandbox " + sandbox->s->id() + " not found", 404);
-        return E2B_OK;
+        return kill_impl(sandbox->s->client(), sandbox->s->id());
     });
 }
 
 int e2b_sandbox_set_timeout(e2b_sandbox* sandbox, int64_t timeout_ms) {
     return guard([&] {
         need(sandbox, "sandbox");
-        if (timeout_ms <= 0) invalid("timeout_ms must be positive");
-        sandbox->s->set_timeout(timeout_ms);
-        return E2B_OK;
+        return set_timeout_impl(sandbox->s->client(), sandbox->s->id(), timeout_ms);
     });
 }
 
@@ -345,6 +381,30 @@ int e2b_sandbox_pause(e2b_sandbox* sandbox) {
     return guard([&] {
         need(sandbox, "sandbox");
         return sandbox->s->pause() ? 1 : 0;
+    });
+}
+
+int e2b_sandbox_kill_id(e2b_client* client, const char* sandbox_id) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return kill_impl(*client->c, sandbox_id);
+    });
+}
+
+int e2b_sandbox_set_timeout_id(e2b_client* client, const char* sandbox_id, int64_t timeout_ms) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return set_timeout_impl(*client->c, sandbox_id, timeout_ms);
+    });
+}
+
+int e2b_sandbox_pause_id(e2b_client* client, const char* sandbox_id) {
+    return guard([&] {
+        need(client, "client");
+        e2b::capi::need_str(sandbox_id, "sandbox_id");
+        return client->c->pause(sandbox_id) ? 1 : 0;
     });
 }
 
@@ -446,6 +506,16 @@ int e2b_sandbox_get_host(e2b_buf* out, const e2b_sandbox* sandbox, uint16_t port
 namespace e2b::capi {
 int run_guarded(const std::function<int()>& f) noexcept { return ::guard(f); }
 void set_ok() noexcept { ::set_ok(); }
+e2b::proto::StringMap parse_pairs(const char* const* list, const char* what) {
+    e2b::proto::StringMap m;
+    for (size_t i = 0; list && list[i]; ++i) {
+        const char* eq = std::strchr(list[i], '=');
+        if (!eq || eq == list[i])
+            invalid(std::string(what) + " entry \"" + list[i] + "\" is not \"key=value\"");
+        m[std::string(list[i], eq)] = eq + 1;
+    }
+    return m;
+}
 void set_error(int code, const char* msg) noexcept {
     try {
         ::set_error(code, 0, msg);

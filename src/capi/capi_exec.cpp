@@ -8,10 +8,6 @@
 using namespace e2b::capi;
 using e2b::core::Exec;
 
-struct e2b_exec {
-    std::shared_ptr<Exec> e;
-};
-
 namespace {
 
 struct ProcInfoHolder : e2b_process_info {
@@ -142,6 +138,16 @@ int e2b_exec_wait(e2b_exec* exec, int32_t* exit_code) {
     return guard([&] {
         need(exec, "exec");
         return wait_result(*exec->e, exit_code);
+    });
+}
+
+int e2b_exec_end_status(e2b_buf* out, const e2b_exec* exec) {
+    return guard([&] {
+        need(out, "out");
+        need(exec, "exec");
+        std::string st = exec->e->end_error();
+        fill_buf(out, st.data(), st.size());
+        return E2B_OK;
     });
 }
 
@@ -291,6 +297,50 @@ int e2b_pty_resize(e2b_exec* pty, uint16_t cols, uint16_t rows) {
         need(pty, "pty");
         if (!cols || !rows) invalid("cols and rows must be positive");
         pty->e->resize(cols, rows);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_kill(e2b_sandbox* sandbox, uint32_t pid) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (!e2b::core::process_kill(*sandbox->s, pid))
+            throw e2b::core::Error(E2B_ENOTFOUND, "process " + std::to_string(pid) + " not found");
+        return E2B_OK;
+    });
+}
+
+int e2b_process_send_stdin(e2b_sandbox* sandbox, uint32_t pid, const void* data, size_t len) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (len) need(data, "data");
+        e2b::core::process_send_input(*sandbox->s, pid, std::string(static_cast<const char*>(data), len), false);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_close_stdin(e2b_sandbox* sandbox, uint32_t pid) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        e2b::core::process_close_stdin(*sandbox->s, pid);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_send_pty_input(e2b_sandbox* sandbox, uint32_t pid, const void* data, size_t len) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (len) need(data, "data");
+        e2b::core::process_send_input(*sandbox->s, pid, std::string(static_cast<const char*>(data), len), true);
+        return E2B_OK;
+    });
+}
+
+int e2b_process_resize_pty(e2b_sandbox* sandbox, uint32_t pid, uint16_t cols, uint16_t rows) {
+    return guard([&] {
+        need(sandbox, "sandbox");
+        if (!cols || !rows) invalid("cols and rows must be positive");
+        e2b::core::process_resize(*sandbox->s, pid, cols, rows);
         return E2B_OK;
     });
 }

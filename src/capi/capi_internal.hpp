@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/commands.hpp"
 #include "core/core.hpp"
 #include "e2b.h"
 
@@ -16,6 +17,9 @@ struct e2b_client {
 };
 struct e2b_sandbox {
     std::unique_ptr<e2b::core::Sandbox> s;
+};
+struct e2b_exec {
+    std::shared_ptr<e2b::core::Exec> e;
 };
 
 namespace e2b::capi {
@@ -28,6 +32,8 @@ int guard(F&& f) noexcept {
 }
 void set_ok() noexcept;
 void set_error(int code, const char* msg) noexcept;
+// A NULL-terminated "key=value" list (NULL = empty); E2B_EINVAL naming `what` for a bad entry.
+proto::StringMap parse_pairs(const char* const* list, const char* what);
 
 [[noreturn]] inline void invalid(const std::string& msg) { throw core::Error(E2B_EINVAL, msg); }
 template <class T>
@@ -68,6 +74,10 @@ int opts_init(T* opts, uint32_t version, const size_t (&sizes)[N], const char* n
     });
 }
 
+// e2b_sandbox_opts (any version; NULL = defaults) as the core's create options, profile
+// applied; throws E2B_EINVAL/EVERSION.
+core::SandboxCreateOptions sandbox_create_options(const e2b_sandbox_opts* opts);
+
 // Copies s into a caller-owned e2b_buf (NUL-terminated).
 inline void fill_buf(e2b_buf* out, const char* data, size_t n) {
     char* p = static_cast<char*>(std::malloc(n + 1));
@@ -79,26 +89,35 @@ inline void fill_buf(e2b_buf* out, const char* data, size_t n) {
     out->reserved = n + 1;
 }
 
-// The opaque list handles hold `std::vector<std::unique_ptr<Holder>> items`, Holder deriving
-// from the public struct; these are their count/at accessors (NULL list or index out of range:
-// E2B_EINVAL as the last error, 0 / NULL returned).
-template <class L>
-size_t list_count(const L* list) noexcept {
+// Count/at accessors of the opaque list handles, whose `member` (default: `items`) is a
+// `std::vector<std::unique_ptr<Holder>>`, Holder deriving from the public struct. NULL list or
+// index out of range: E2B_EINVAL as the last error, 0 / NULL returned.
+template <class L, class C>
+size_t list_count(const L* list, C L::*member, const char* what = "list") noexcept {
     if (!list) {
-        set_error(E2B_EINVAL, "list must not be NULL");
+        set_error(E2B_EINVAL, (std::string(what) + " must not be NULL").c_str());
         return 0;
     }
     set_ok();
-    return list->items.size();
+    return (list->*member).size();
 }
-template <class L>
-auto list_at(const L* list, size_t i) noexcept -> decltype(list->items[i].get()) {
-    if (!list || i >= list->items.size()) {
-        set_error(E2B_EINVAL, list ? "index out of range" : "list must not be NULL");
+template <class L, class C>
+auto list_at(const L* list, C L::*member, size_t i, const char* what = "list") noexcept
+    -> decltype((list->*member)[i].get()) {
+    if (!list || i >= (list->*member).size()) {
+        set_error(E2B_EINVAL, list ? "index out of range" : (std::string(what) + " must not be NULL").c_str());
         return nullptr;
     }
     set_ok();
-    return list->items[i].get();
+    return (list->*member)[i].get();
+}
+template <class L>
+size_t list_count(const L* list) noexcept {
+    return list_count(list, &L::items);
+}
+template <class L>
+auto list_at(const L* list, size_t i) noexcept -> decltype(list_at(list, &L::items, i)) {
+    return list_at(list, &L::items, i);
 }
 // Keeps the strings of a string map alive and exposes them as parallel C arrays.
 struct CPairs {

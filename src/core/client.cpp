@@ -2,9 +2,11 @@
 #include <cstdlib>
 
 #include "core/core.hpp"
+#include "core/telemetry.hpp"
 #include "e2b.h"
 #include "protocol/errors.hpp"
 #include "util/encoding.hpp"
+#include "util/time.hpp"
 
 namespace e2b::core {
 
@@ -63,6 +65,27 @@ std::string form_encode(std::string_view s) {
 
 }  // namespace
 
+namespace {
+const Profile kProfiles[] = {
+    {"light", 1, 512, 300000},
+    {"medium", 2, 2048, 1800000},
+    {"heavy", 4, 8192, 3600000},
+    {"ml", 8, 16384, 3600000},
+};
+}  // namespace
+
+const Profile* find_profile(const std::string& name) {
+    for (const Profile& p : kProfiles)
+        if (name == p.name) return &p;
+    return nullptr;
+}
+
+std::string profile_names() {
+    std::string s;
+    for (const Profile& p : kProfiles) s += std::string(s.empty() ? "" : ", ") + p.name;
+    return s;
+}
+
 int32_t timeout_seconds(int64_t ms) {
     if (ms <= 0) throw Error(E2B_EINVAL, "timeout must be positive");
     int64_t s = (ms + 999) / 1000;
@@ -108,7 +131,10 @@ ClientConfig resolve_config(const ClientOptions& o) {
 }
 
 Client::Client(ClientConfig cfg, const ClientOptions& o) : cfg_(std::move(cfg)) {
+    tel_ = std::make_unique<Telemetry>(o.log_sink, o.log_file, o.log_level);
+    tel_->attach(this, cfg_.api_url);
     transport::Options t;
+    t.on_complete = [tel = tel_.get()](const transport::Completed& c) { tel->on_request(c); };
     t.user_agent = o.user_agent ? *o.user_agent : std::string("libe2b/") + e2b_version();
     t.proxy = o.proxy;
     t.retry.max_attempts = o.max_attempts ? (int)o.max_attempts : 3;
@@ -116,8 +142,20 @@ Client::Client(ClientConfig cfg, const ClientOptions& o) : cfg_(std::move(cfg)) 
     tr_ = std::make_unique<transport::Transport>(std::move(t));
 }
 
-transport::Response Client::api(const std::string& method, const std::string& path,
-                                const std::string& body, bool idempotent) {
+// Members then go in reverse order: ws_, tr_ (its in-flight calls end through the completion
+// hook), and tel_ last.
+Client::~Client() {
+    tel_->stop_monitor();  // its watches and scrapes use the transport: stop them first
+}
+
+std::shared_ptr<transport::WebSockets> Client::websockets() {
+    std::lock_guard<std::mutex> lk(ws_mu_);
+    if (!ws_) ws_ = transport::WebSockets::create(*tr_);
+    return ws_;
+}
+
+transport::Request Client::api_request(const std::string& method, const std::string& path,
+                                       const std::string& body, bool idempotent) const {
     transport::Request r;
     r.method = method;
     r.url = cfg_.api_url + path;
@@ -126,7 +164,12 @@ transport::Response Client::api(const std::string& method, const std::string& pa
     r.body = body;
     r.timeout_ms = cfg_.request_timeout_ms;
     r.idempotent = idempotent;
-    transport::Response resp = tr_->perform(std::move(r));
+    return r;
+}
+
+transport::Response Client::api(const std::string& method, const std::string& path,
+                                const std::string& body, bool idempotent) {
+    transport::Response resp = tr_->perform(api_request(method, path, body, idempotent));
     if (!resp.error.ok()) throw_transport(resp.error);
     return resp;
 }
@@ -141,7 +184,8 @@ std::unique_ptr<Sandbox> Client::from_response(const transport::Response& r, pro
     return std::make_unique<Sandbox>(*this, std::move(s));
 }
 
-std::unique_ptr<Sandbox> Client::create(const SandboxCreateOptions& o) {
+namespace {
+proto::NewSandbox new_sandbox(const SandboxCreateOptions& o) {
     proto::NewSandbox n;
     n.template_id = o.template_id;
     n.timeout_s = timeout_seconds(o.timeout_ms);
@@ -150,15 +194,127 @@ std::unique_ptr<Sandbox> Client::create(const SandboxCreateOptions& o) {
     n.secure = o.secure;
     n.allow_internet_access = o.allow_internet;
     if (o.auto_pause) n.auto_pause = true;
-    // Not retried: a lost response would create a second sandbox.
-    return from_response(api("POST", "/sandboxes", proto::encode_new_sandbox(n), false),
-                         proto::ApiOp::kCreate, "");
+    n.cpu_count = o.cpu_count;
+    n.memory_mb = o.memory_mb;
+    return n;
+}
+}  // namespace
+
+std::unique_ptr<Sandbox> Client::create(const SandboxCreateOptions& o) {
+    int64_t t0 = now_mono_ns();
+    std::unique_ptr<Sandbox> sb;
+    try {
+        // Not retried: a lost response would create a second sandbox.
+        sb = from_response(api("POST", "/sandboxes", proto::encode_new_sandbox(new_sandbox(o)), false),
+                           proto::ApiOp::kCreate, "");
+    } catch (const Error& e) {
+        tel_->sandbox_create_failed(e.code, e.what(), now_mono_ns() - t0);
+        throw;
+    }
+    tel_->sandbox_created(sb->id(), o.template_id, o.cpu_count, o.memory_mb, o.timeout_ms,
+                          now_mono_ns() - t0);
+    lookup_resources_async(sb->id());
+    return sb;
+}
+
+void Client::create_async(const SandboxCreateOptions& o, CreateDone done) {
+    struct St {
+        transport::Response r;
+        int64_t t0 = now_mono_ns();
+    };
+    auto st = std::make_shared<St>();
+    transport::Callbacks cb;
+    cb.on_response = [st](int status, const transport::Headers& h) {
+        st->r.status = status;
+        st->r.headers = h;
+        return transport::Action::kContinue;
+    };
+    cb.on_data = [st](const char* d, size_t n) {
+        st->r.body.append(d, n);
+        return transport::Action::kContinue;
+    };
+    cb.on_done = [this, st, o, done = std::move(done)](const transport::Error& e) {
+        std::unique_ptr<Sandbox> sb;
+        try {
+            if (!e.ok()) throw_transport(e);
+            sb = from_response(st->r, proto::ApiOp::kCreate, "");
+        } catch (const Error& err) {
+            tel_->sandbox_create_failed(err.code, err.what(), now_mono_ns() - st->t0);
+            done(nullptr, &err);
+            return;
+        }
+        tel_->sandbox_created(sb->id(), o.template_id, o.cpu_count, o.memory_mb, o.timeout_ms,
+                              now_mono_ns() - st->t0);
+        lookup_resources_async(sb->id());
+        done(std::move(sb), nullptr);
+    };
+    tr_->start_on_service_thread(
+        api_request("POST", "/sandboxes", proto::encode_new_sandbox(new_sandbox(o)), false),
+        std::move(cb));
+}
+
+// The create response carries no resources, and a requested size is only honoured by e2b-local:
+// read the real size once, in the background, for the cost tracker.
+void Client::lookup_resources_async(const std::string& id) {
+    auto body = std::make_shared<std::string>();
+    auto status = std::make_shared<int>(0);
+    transport::Callbacks cb;
+    cb.on_response = [status](int s, const transport::Headers&) {
+        *status = s;
+        return transport::Action::kContinue;
+    };
+    cb.on_data = [body](const char* d, size_t n) {
+        body->append(d, n);
+        return transport::Action::kContinue;
+    };
+    cb.on_done = [this, body, status, id](const transport::Error& e) {
+        proto::SandboxDetail d;
+        std::string err;
+        if (e.ok() && *status == 200 && proto::parse_sandbox_detail(*body, &d, &err))
+            tel_->sandbox_resources(id, (int)d.cpu_count, (int)d.memory_mb);
+    };
+    tr_->start_on_service_thread(api_request("GET", "/sandboxes/" + url_encode(id), "", true),
+                                 std::move(cb));
+}
+
+void Client::kill_async(const std::string& id) {
+    transport::Callbacks cb;
+    auto status = std::make_shared<int>(0);
+    cb.on_response = [status](int s, const transport::Headers&) {
+        *status = s;
+        return transport::Action::kContinue;
+    };
+    cb.on_done = [this, status, id](const transport::Error& e) {
+        if (e.ok() && ((*status >= 200 && *status < 300) || *status == 404)) tel_->sandbox_killed(id);
+    };
+    tr_->start_on_service_thread(api_request("DELETE", "/sandboxes/" + url_encode(id), "", true),
+                                 std::move(cb));
+}
+
+void Client::set_timeout_async(const std::string& id, int64_t timeout_ms) {
+    transport::Callbacks cb;
+    auto status = std::make_shared<int>(0);
+    cb.on_response = [status](int s, const transport::Headers&) {
+        *status = s;
+        return transport::Action::kContinue;
+    };
+    cb.on_done = [this, status, id, timeout_ms](const transport::Error& e) {
+        if (e.ok() && *status >= 200 && *status < 300) tel_->sandbox_timeout(id, timeout_ms);
+    };
+    tr_->start_on_service_thread(api_request("POST", "/sandboxes/" + url_encode(id) + "/timeout",
+                                             proto::encode_timeout_body(timeout_seconds(timeout_ms)),
+                                             false),
+                                 std::move(cb));
 }
 
 std::unique_ptr<Sandbox> Client::connect(const std::string& id, int64_t timeout_ms) {
-    std::string body = proto::encode_timeout_body(timeout_seconds(timeout_ms ? timeout_ms : 300000));
-    return from_response(api("POST", "/sandboxes/" + url_encode(id) + "/connect", body, false),
-                         proto::ApiOp::kConnect, id);
+    int64_t t = timeout_ms ? timeout_ms : 300000;
+    std::string body = proto::encode_timeout_body(timeout_seconds(t));
+    auto sb = from_response(api("POST", "/sandboxes/" + url_encode(id) + "/connect", body, false),
+                            proto::ApiOp::kConnect, id);
+    tel_->sandbox_connected(id, t);
+    if (tel_->needs_resources(id)) lookup_resources_async(id);
+    return sb;
 }
 
 proto::SandboxDetail Client::get_info(const std::string& id) {
@@ -222,6 +378,7 @@ std::vector<proto::SandboxLogEntry> Client::logs(const std::string& id, const Lo
 // ---- Sandbox ----
 
 Sandbox::Sandbox(Client& c, proto::Sandbox s) : c_(c), s_(std::move(s)) {
+    heartbeat_->store(now_mono_ns());
     const ClientConfig& cfg = c_.config();
     token_ = s_.envd_access_token.value_or("");
     domain_ = s_.domain && !s_.domain->empty() ? *s_.domain : cfg.domain;
@@ -236,29 +393,42 @@ Sandbox::Sandbox(Client& c, proto::Sandbox s) : c_(c), s_(std::move(s)) {
         envd_url_ = "https://49983-" + s_.sandbox_id + "." + domain_;
 }
 
-bool Sandbox::kill() {
-    auto r = c_.api("DELETE", "/sandboxes/" + url_encode(id()), "", true);
-    if (r.status >= 200 && r.status < 300) return true;
-    auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id());
-    if (m.as_false) return false;
+bool Client::kill(const std::string& id) {
+    auto r = api("DELETE", "/sandboxes/" + url_encode(id), "", true);
+    if (r.status >= 200 && r.status < 300) {
+        tel_->sandbox_killed(id);
+        return true;
+    }
+    auto m = proto::map_api_error(proto::ApiOp::kKill, r.status, r.body, id);
+    if (m.as_false) {
+        tel_->sandbox_killed(id);  // gone (killed elsewhere or expired): stop counting its cost
+        return false;
+    }
     throw_mapped(m);
 }
 
-void Sandbox::set_timeout(int64_t timeout_ms) {
+void Client::set_timeout(const std::string& id, int64_t timeout_ms) {
     auto body = proto::encode_timeout_body(timeout_seconds(timeout_ms));
-    auto r = c_.api("POST", "/sandboxes/" + url_encode(id()) + "/timeout", body, false);
+    auto r = api("POST", "/sandboxes/" + url_encode(id) + "/timeout", body, false);
     if (r.status < 200 || r.status >= 300)
-        throw_mapped(proto::map_api_error(proto::ApiOp::kSetTimeout, r.status, r.body, id()));
+        throw_mapped(proto::map_api_error(proto::ApiOp::kSetTimeout, r.status, r.body, id));
+    tel_->sandbox_timeout(id, timeout_ms);
 }
 
-bool Sandbox::pause() {
-    auto r = c_.api("POST", "/sandboxes/" + url_encode(id()) + "/pause",
-                    proto::encode_pause_body(true), false);
-    if (r.status >= 200 && r.status < 300) return true;
-    auto m = proto::map_api_error(proto::ApiOp::kPause, r.status, r.body, id());
+bool Client::pause(const std::string& id) {
+    auto r = api("POST", "/sandboxes/" + url_encode(id) + "/pause", proto::encode_pause_body(true), false);
+    if (r.status >= 200 && r.status < 300) {
+        tel_->sandbox_paused(id);
+        return true;
+    }
+    auto m = proto::map_api_error(proto::ApiOp::kPause, r.status, r.body, id);
     if (m.as_false) return false;
     throw_mapped(m);
 }
+
+bool Sandbox::kill() { return c_.kill(id()); }
+void Sandbox::set_timeout(int64_t timeout_ms) { c_.set_timeout(id(), timeout_ms); }
+bool Sandbox::pause() { return c_.pause(id()); }
 
 bool Sandbox::is_running() {
     transport::Request r;

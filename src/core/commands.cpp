@@ -5,6 +5,8 @@
 #include "e2b.h"
 #include "protocol/errors.hpp"
 #include "util/encoding.hpp"
+#include "util/time.hpp"
+#include "core/telemetry.hpp"
 
 namespace e2b::core {
 
@@ -138,7 +140,7 @@ void Exec::deliver(std::function<void()> fn, bool terminal) {
     if (h_.direct) {
         run();
     } else {
-        sb_.client().transport().post(std::move(run), terminal);
+        c_.transport().post(std::move(run), terminal);
     }
 }
 
@@ -175,6 +177,12 @@ void Exec::on_bytes(const char* d, size_t n, bool* abort) {
             break;
         }
         case proto::ProcessEvent::Kind::kData: {
+            {  // heartbeat for stall detection, and the streamed-bytes metric
+                int64_t now = now_mono_ns();
+                last_output_ns_.store(now);
+                sb_heartbeat_->store(now);
+                c_.telemetry().command_output(ev.data.size());
+            }
             auto& cb = ev.stream == proto::ProcessEvent::Stream::kStderr ? h_.on_stderr : h_.on_stdout;
             if (!cb) break;
             if (h_.direct) {
@@ -237,15 +245,19 @@ void Exec::on_done(const transport::Error& e) {
     int32_t code;
     {
         std::lock_guard<std::mutex> lk(mu_);
-        error_ = err;
-        done_ = true;
         code = exit_code_;
-        cv_.notify_all();
     }
+    // on_exit before done_ is published: with service-thread delivery it runs inline, so wait()
+    // returns only after on_exit returned (callers may then free what its payload points to).
+    // Queued, it runs in a later dispatch.
     if (h_.on_exit) {
         auto self = shared_from_this();
         deliver([self, code, err] { self->h_.on_exit(code, err ? &*err : nullptr); }, true);
     }
+    std::lock_guard<std::mutex> lk(mu_);
+    error_ = err;
+    done_ = true;
+    cv_.notify_all();
 }
 
 void Exec::disconnect_user() {
@@ -281,34 +293,38 @@ void Exec::release() {
     released_ = true;
 }
 
-bool Exec::kill() {
-    check_blocking(sb_);
-    return unary(sb_, "SendSignal",
-                 proto::encode_send_signal_request(proto::ProcessSelector::by_pid(pid_),
+bool process_kill(Sandbox& sb, uint32_t pid) {
+    check_blocking(sb);
+    return unary(sb, "SendSignal",
+                 proto::encode_send_signal_request(proto::ProcessSelector::by_pid(pid),
                                                    proto::Signal::kSigkill),
                  proto::RpcOp::kProcessSignal)
         .has_value();
 }
 
-void Exec::send_input(const std::string& data, bool pty) {
-    check_blocking(sb_);
-    unary(sb_, "SendInput",
-          proto::encode_send_input_request(proto::ProcessSelector::by_pid(pid_), data, pty),
+void process_send_input(Sandbox& sb, uint32_t pid, const std::string& data, bool pty) {
+    check_blocking(sb);
+    unary(sb, "SendInput", proto::encode_send_input_request(proto::ProcessSelector::by_pid(pid), data, pty),
           proto::RpcOp::kProcess);
 }
 
-void Exec::close_stdin() {
-    check_blocking(sb_);
-    unary(sb_, "CloseStdin", proto::encode_close_stdin_request(proto::ProcessSelector::by_pid(pid_)),
+void process_close_stdin(Sandbox& sb, uint32_t pid) {
+    check_blocking(sb);
+    unary(sb, "CloseStdin", proto::encode_close_stdin_request(proto::ProcessSelector::by_pid(pid)),
           proto::RpcOp::kProcess);
 }
 
-void Exec::resize(uint32_t cols, uint32_t rows) {
-    check_blocking(sb_);
-    unary(sb_, "Update",
-          proto::encode_update_request(proto::ProcessSelector::by_pid(pid_), proto::PtySize{cols, rows}),
+void process_resize(Sandbox& sb, uint32_t pid, uint32_t cols, uint32_t rows) {
+    check_blocking(sb);
+    unary(sb, "Update",
+          proto::encode_update_request(proto::ProcessSelector::by_pid(pid), proto::PtySize{cols, rows}),
           proto::RpcOp::kProcess);
 }
+
+bool Exec::kill() { return process_kill(sb_, pid_); }
+void Exec::send_input(const std::string& data, bool pty) { process_send_input(sb_, pid_, data, pty); }
+void Exec::close_stdin() { process_close_stdin(sb_, pid_); }
+void Exec::resize(uint32_t cols, uint32_t rows) { process_resize(sb_, pid_, cols, rows); }
 
 std::vector<proto::ProcessInfo> list_processes(Sandbox& sb) {
     check_blocking(sb);

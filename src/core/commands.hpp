@@ -16,6 +16,7 @@
 #include "core/core.hpp"
 #include "protocol/connect.hpp"
 #include "protocol/envd.hpp"
+#include "util/time.hpp"
 
 namespace e2b::core {
 
@@ -55,9 +56,15 @@ public:
     void send_input(const std::string& data, bool pty);
     void close_stdin();
     void resize(uint32_t cols, uint32_t rows);
+    // Heartbeat: CLOCK_MONOTONIC ns of the last stdout/stderr event (or of the start).
+    int64_t last_output_ns() const { return last_output_ns_.load(); }
+    Sandbox& sandbox() const { return sb_; }
 
 private:
-    Exec(Sandbox& sb, ExecHandlers h) : sb_(sb), h_(std::move(h)) {}
+    Exec(Sandbox& sb, ExecHandlers h)
+        : sb_(sb), c_(sb.client()), sb_heartbeat_(sb.heartbeat()), h_(std::move(h)) {
+        last_output_ns_ = now_mono_ns();
+    }
     void open(const std::string& method, const std::string& body, int64_t timeout_ms,
               const std::optional<std::string>& user);
     void on_bytes(const char* d, size_t n, bool* abort);
@@ -65,7 +72,11 @@ private:
     void deliver(std::function<void()> fn, bool terminal);
     void disconnect_user();  // a queued data callback asked to stop
 
+    // sb_ only from callers' threads while the handle is live: the stream may end (on_done) after
+    // the handle and its sandbox were freed, so service-thread paths reach the client via c_.
     Sandbox& sb_;
+    Client& c_;
+    Sandbox::Heartbeat sb_heartbeat_;
     ExecHandlers h_;
     std::shared_ptr<transport::Call> call_;
     connect::EnvelopeReader reader_;
@@ -87,8 +98,14 @@ private:
     std::recursive_mutex cb_mu_;  // held while a user callback runs
     bool released_ = false;
     std::atomic<bool> user_stopped_{false};
+    std::atomic<int64_t> last_output_ns_{0};
 };
 
 std::vector<proto::ProcessInfo> list_processes(Sandbox& sb);
+// By pid, no stream needed (the SDKs' commands.kill(pid), sendStdin(pid), pty.resize(pid)...).
+bool process_kill(Sandbox& sb, uint32_t pid);  // false when the process is gone
+void process_send_input(Sandbox& sb, uint32_t pid, const std::string& data, bool pty);
+void process_close_stdin(Sandbox& sb, uint32_t pid);
+void process_resize(Sandbox& sb, uint32_t pid, uint32_t cols, uint32_t rows);
 
 }  // namespace e2b::core

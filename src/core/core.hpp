@@ -2,8 +2,11 @@
 // the control plane. Failures are thrown as core::Error; src/capi turns them into codes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +15,7 @@
 #include "protocol/errors.hpp"
 #include "protocol/rest.hpp"
 #include "transport/transport.hpp"
+#include "transport/websocket.hpp"
 
 namespace e2b::core {
 
@@ -31,6 +35,10 @@ struct ClientOptions {
     uint32_t max_attempts = 0;  // 0 = 3
     bool no_env = false;
     bool queued_delivery = false;  // callbacks run in dispatch() instead of the service thread
+    // Structured logs (telemetry.hpp): one JSON line per event to the sink and/or the file.
+    std::function<void(int level, const char* line, size_t len)> log_sink;
+    std::string log_file;  // "" = none
+    int log_level = 2;     // E2B_LOG_INFO
 };
 
 // The resolved configuration (protocol doc §1.1, §2.1).
@@ -49,6 +57,7 @@ struct SandboxCreateOptions {
     int64_t timeout_ms = 300000;
     std::optional<proto::StringMap> metadata, envs;
     bool secure = true, allow_internet = true, auto_pause = false;
+    int32_t cpu_count = 0, memory_mb = 0;  // resource request (e2b-local extension); 0 = template's
 };
 
 struct ListOptions {
@@ -73,16 +82,26 @@ struct LogsQuery {
 };
 
 class Sandbox;
+class Telemetry;
 
 class Client {
 public:
     explicit Client(ClientConfig cfg, const ClientOptions& o);
+    ~Client();
     const ClientConfig& config() const { return cfg_; }
     transport::Transport& transport() { return *tr_; }
+    Telemetry& telemetry() { return *tel_; }
+    // The WebSocket engine, created (and hooked into the service thread) on first use.
+    std::shared_ptr<transport::WebSockets> websockets();
 
     std::unique_ptr<Sandbox> create(const SandboxCreateOptions& o);
     std::unique_ptr<Sandbox> connect(const std::string& id, int64_t timeout_ms);
     proto::SandboxDetail get_info(const std::string& id);
+    // By id, without a handle (the SDKs' static Sandbox.kill/setTimeout/betaPause): a paused
+    // sandbox is not resumed. kill/pause: false when gone / already paused.
+    bool kill(const std::string& id);
+    void set_timeout(const std::string& id, int64_t timeout_ms);
+    bool pause(const std::string& id);
     ListPage list(const ListOptions& o);
     // start/end: unix seconds, <0 = unset.
     std::vector<proto::SandboxMetric> metrics(const std::string& id, int64_t start_s, int64_t end_s);
@@ -92,11 +111,24 @@ public:
     transport::Response api(const std::string& method, const std::string& path,
                             const std::string& body, bool idempotent);
 
+    // Non-blocking variants for background work (pool refill, eviction, resource lookups): the
+    // completion runs on the service thread, never blocks, and gets either a sandbox or an error.
+    using CreateDone = std::function<void(std::unique_ptr<Sandbox> sb, const Error* err)>;
+    void create_async(const SandboxCreateOptions& o, CreateDone done);
+    void kill_async(const std::string& id);
+    void set_timeout_async(const std::string& id, int64_t timeout_ms);
+
 private:
+    transport::Request api_request(const std::string& method, const std::string& path,
+                                   const std::string& body, bool idempotent) const;
+    void lookup_resources_async(const std::string& id);
     std::unique_ptr<Sandbox> from_response(const transport::Response& r, proto::ApiOp op,
                                            const std::string& id);
     ClientConfig cfg_;
+    std::unique_ptr<Telemetry> tel_;  // declared before tr_: the transport's hook outlives calls
     std::unique_ptr<transport::Transport> tr_;
+    std::mutex ws_mu_;
+    std::shared_ptr<transport::WebSockets> ws_;
 };
 
 class Sandbox {
@@ -114,12 +146,33 @@ public:
     bool pause();       // false when already paused
     bool is_running();
     std::string host(uint16_t port) const;
+    // Any port of the sandbox (src/core/ports.cpp): the base URL (the sandbox URL when set, else
+    // https://<port>-<id>.<domain>) and the routing/auth headers it needs.
+    std::string port_url(uint16_t port) const;
+    transport::Headers port_headers(uint16_t port) const;
+
+    // Heartbeat: CLOCK_MONOTONIC ns of the last process output seen in this sandbox (stall
+    // detection); starts at construction. Shared with the sandbox's streams, which may end after
+    // this handle was freed.
+    using Heartbeat = std::shared_ptr<std::atomic<int64_t>>;
+    const Heartbeat& heartbeat() const { return heartbeat_; }
+    int64_t last_output_ns() const { return heartbeat_->load(); }
 
 private:
+    Heartbeat heartbeat_ = std::make_shared<std::atomic<int64_t>>(0);
     Client& c_;
     proto::Sandbox s_;
     std::string token_, domain_, envd_url_;
 };
+
+// Named resource profiles (e2b.h "Resource profiles"). nullptr when unknown.
+struct Profile {
+    const char* name;
+    int32_t cpu_count, memory_mb;
+    int64_t timeout_ms;
+};
+const Profile* find_profile(const std::string& name);
+std::string profile_names();  // "light, medium, heavy, ml"
 
 // Seconds as the JS SDK sends them: ceil(ms / 1000).
 int32_t timeout_seconds(int64_t ms);

@@ -1,5 +1,6 @@
 #include "protocol/errors.hpp"
 
+#include "protocol/json_read.hpp"
 #include "protocol/rest.hpp"
 #include "util/json.hpp"
 
@@ -230,6 +231,23 @@ MappedError map_interp_http_error(int status, std::string_view body) {
             return make(E2B_ERROR, status, m);
         }
     }
+}
+
+std::optional<MappedError> map_edge_error(int status, std::string_view body, int port) {
+    if (status != 502) return std::nullopt;
+    std::string err;
+    Json j = detail::parse_body(body, false, &err);
+    if (!j) return std::nullopt;
+    std::string id, message;
+    int64_t code = 0;
+    if (!detail::read_str(j.get(), "sandboxId", &id, &err) || id.empty() ||
+        !detail::read_str(j.get(), "message", &message, &err) || message.empty() ||
+        !detail::read_int(j.get(), "code", &code, &err) || code != 502)
+        return std::nullopt;
+    if (message.find("not found") != std::string::npos)
+        return make(E2B_ESANDBOX_NOT_FOUND, status, "sandbox " + id + ": " + message);
+    return make(E2B_ENETWORK, status,
+                "port " + std::to_string(port) + " of sandbox " + id + ": " + message);
 }
 
 }  // namespace e2b::proto

@@ -70,6 +70,12 @@ MappedError map_envd_http_error(int http_status, std::string_view body, bool fil
 // 404 ENOTFOUND(body), 502 ETIMEOUT, other ERROR "<status>: <body>".
 MappedError map_interp_http_error(int http_status, std::string_view body);
 
+// ---- any sandbox port through the edge proxy (§2.4) ----
+// The proxy's own 502 JSON ({"sandboxId","message","code":502}): "sandbox was not found" →
+// E2B_ESANDBOX_NOT_FOUND, "port is not open" (or any other proxy message) → E2B_ENETWORK.
+// nullopt for anything else, including a 502 from the application on that port.
+std::optional<MappedError> map_edge_error(int http_status, std::string_view body, int port);
+
 // The sandbox-timeout hint the SDKs append to `unavailable` / 502.
 std::string sandbox_timeout_message(std::string_view message);
 // Reason phrase for a status ("Not Found"), "" when unknown; used when a body is empty.

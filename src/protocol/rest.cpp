@@ -18,6 +18,8 @@ std::string encode_new_sandbox(const NewSandbox& r) {
     if (r.auto_pause) json_set_bool(o.get(), "autoPause", *r.auto_pause);
     if (r.auto_pause_memory) json_set_bool(o.get(), "autoPauseMemory", *r.auto_pause_memory);
     if (r.auto_resume) json_set_bool(json_set_obj(o.get(), "autoResume"), "enabled", *r.auto_resume);
+    if (r.cpu_count > 0) json_set_int(o.get(), "cpuCount", r.cpu_count);
+    if (r.memory_mb > 0) json_set_int(o.get(), "memoryMB", r.memory_mb);
     return json_print(o.get());
 }
 

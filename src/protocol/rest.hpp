@@ -26,6 +26,9 @@ struct NewSandbox {
     std::optional<bool> auto_pause;         // lifecycle.onTimeout: true = pause, false = kill
     std::optional<bool> auto_pause_memory;  // only meaningful with auto_pause
     std::optional<bool> auto_resume;        // sent as {"enabled": b}
+    // e2b-local extension (resource profiles): sent only when > 0; E2B sizes by template.
+    int32_t cpu_count = 0;
+    int32_t memory_mb = 0;
 };
 std::string encode_new_sandbox(const NewSandbox& req);
 std::string encode_timeout_body(int32_t timeout_s);  // /timeout and /connect: {"timeout":n}

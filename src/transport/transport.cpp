@@ -112,6 +112,8 @@ struct Call::State {
     int64_t last_activity_ns = 0;
     int64_t retry_at_ns = 0;
     int64_t retry_delay = 0;
+    int64_t start_ns = 0;  // set in start(), read once the call ended
+    uint64_t bytes_in = 0, bytes_out = 0;
     long status = 0;
     Headers resp_headers;
     bool response_delivered = false;
@@ -154,6 +156,11 @@ struct Shared {
     bool alive = true;  // multi is valid
     bool stopping = false;
     std::vector<StatePtr> to_start, to_cancel;
+    std::vector<std::function<void()>> tasks;
+    std::vector<std::shared_ptr<ServiceHook>> new_hooks;
+
+    // Service thread only.
+    std::vector<std::shared_ptr<ServiceHook>> hooks;
 
     // Queued delivery.
     std::mutex qmu;
@@ -266,6 +273,7 @@ size_t Shared::on_write(char* buf, size_t size, size_t n, void* ud) {
     size_t len = size * n;
     s->last_activity_ns = now_mono_ns();
     if (s->cancel_requested.load() || s->user_aborted.load() || s->user_abort) return 0;
+    s->bytes_in += len;
     Shared* sh = s->sh.get();
     if (s->queued) {
         if (s->queued_bytes.load() >= sh->opts.queued_high_water) {
@@ -301,7 +309,9 @@ size_t Shared::on_read(char* buf, size_t size, size_t n, void* ud) {
         s->user_abort = true;
         return CURL_READFUNC_ABORT;
     }
-    return static_cast<size_t>(std::min<int64_t>(r, static_cast<int64_t>(size * n)));
+    size_t got = static_cast<size_t>(std::min<int64_t>(r, static_cast<int64_t>(size * n)));
+    s->bytes_out += got;
+    return got;
 }
 
 void Shared::begin(const StatePtr& s) {
@@ -428,6 +438,11 @@ void Shared::finish(const StatePtr& s, Error err) {
     if (err.http_status == 0) err.http_status = static_cast<int>(s->status);
     detach(s);
     waiting.erase(std::remove(waiting.begin(), waiting.end(), s), waiting.end());
+    if (opts.on_complete) {
+        if (s->bytes_out == 0 && !s->req.body_reader) s->bytes_out = s->req.body.size();
+        opts.on_complete(Completed{&s->req, static_cast<int>(s->status), &err,
+                                   now_mono_ns() - s->start_ns, s->bytes_in, s->bytes_out});
+    }
     if (s->queued) {
         Event ev{Event::kDone, s};
         ev.err = std::move(err);
@@ -491,13 +506,19 @@ void Shared::check_timers(int64_t now, int64_t* next_ns) {
 void Shared::run() {
     for (;;) {
         std::vector<StatePtr> starts, cancels;
+        std::vector<std::function<void()>> todo;
         bool stop;
         {
             std::lock_guard<std::mutex> lk(mu);
             starts.swap(to_start);
             cancels.swap(to_cancel);
+            todo.swap(tasks);
+            for (auto& h : new_hooks) hooks.push_back(std::move(h));
+            new_hooks.clear();
             stop = stopping;
         }
+        for (auto& fn : todo) fn();
+        todo.clear();
         for (auto& s : starts) begin(s);
         for (auto& s : cancels)
             finish(s, {s->user_aborted ? E2B_EUSER : E2B_ECANCELED, 0,
@@ -524,8 +545,33 @@ void Shared::run() {
         long to = 1000;  // upper bound keeps timers honest even if a wake-up were lost
         if (curl_to >= 0) to = std::min(to, curl_to);
         if (next_ns) to = std::min<long>(to, std::max<int64_t>(0, (next_ns - now + 999999) / 1000000));
-        curl_multi_poll(multi, nullptr, 0, static_cast<int>(to), nullptr);
+        std::vector<PollFd> pfds;
+        for (auto& h : hooks) {
+            int64_t hto = h->service(&pfds);
+            if (hto >= 0) to = std::min<long>(to, static_cast<long>(hto));
+        }
+        std::vector<curl_waitfd> extra(pfds.size());
+        for (size_t i = 0; i < pfds.size(); ++i) {
+            extra[i].fd = pfds[i].fd;
+            extra[i].events = pfds[i].events;
+            extra[i].revents = 0;
+        }
+        curl_multi_poll(multi, extra.data(), static_cast<unsigned>(extra.size()), static_cast<int>(to),
+                        nullptr);
     }
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        for (auto& h : new_hooks) hooks.push_back(std::move(h));
+        new_hooks.clear();
+    }
+    for (auto& h : hooks) h->shutdown();
+    hooks.clear();
+    std::vector<std::function<void()>> dropped;  // destroyed outside the lock
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        dropped.swap(tasks);
+    }
+    dropped.clear();
     // Shutdown: everything still in flight ends as canceled.
     std::vector<StatePtr> all;
     for (auto& kv : active) all.push_back(kv.second);
@@ -581,10 +627,59 @@ void Shared::run_event(Event& ev) {
 
 Call::~Call() = default;
 
-void Call::cancel() {
-    if (s_->cancel_requested.exchange(true)) return;
-    s_->sh->post_cancel(s_);
+namespace {
+void cancel_state(const std::shared_ptr<Call::State>& s) {
+    if (s->cancel_requested.exchange(true)) return;
+    s->sh->post_cancel(s);
 }
+}  // namespace
+
+void Call::cancel() { cancel_state(s_); }
+
+// ---- cancel tokens -------------------------------------------------------------------------
+
+struct CancelToken {
+    mutable std::mutex mu;
+    bool triggered = false;
+    std::vector<std::weak_ptr<Call::State>> calls;  // started by a thread while bound
+};
+
+namespace {
+thread_local std::shared_ptr<CancelToken> t_cancel;
+
+// Called on the starting thread: true when the new call must end at once (already triggered).
+bool track_call(const std::shared_ptr<Call::State>& s) {
+    if (!t_cancel) return false;
+    std::lock_guard<std::mutex> lk(t_cancel->mu);
+    if (t_cancel->triggered) return true;
+    auto& v = t_cancel->calls;
+    if (v.size() >= 64)  // drop the ended ones now and then: a token may live long
+        v.erase(std::remove_if(v.begin(), v.end(), [](const auto& w) { return w.expired(); }), v.end());
+    v.push_back(s);
+    return false;
+}
+}  // namespace
+
+std::shared_ptr<CancelToken> cancel_token_new() { return std::make_shared<CancelToken>(); }
+
+void cancel_token_trigger(CancelToken& t) {
+    std::vector<std::weak_ptr<Call::State>> calls;
+    {
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (t.triggered) return;
+        t.triggered = true;
+        calls.swap(t.calls);
+    }
+    for (auto& w : calls)
+        if (auto s = w.lock()) cancel_state(s);
+}
+
+bool cancel_token_triggered(const CancelToken& t) {
+    std::lock_guard<std::mutex> lk(t.mu);
+    return t.triggered;
+}
+
+void cancel_token_bind(std::shared_ptr<CancelToken> t) { t_cancel = std::move(t); }
 
 bool Call::done() const { return s_->done.load(); }
 
@@ -639,10 +734,12 @@ std::shared_ptr<Call> Transport::start(Request req, Callbacks cbs) {
 
 std::shared_ptr<Call> Transport::start_impl(Request req, Callbacks cbs, bool force_service_thread) {
     auto st = std::make_shared<Call::State>();
+    st->start_ns = now_mono_ns();
     st->req = std::move(req);
     st->cbs = std::move(cbs);
     st->queued = sh_->opts.delivery == Delivery::kQueued && !force_service_thread;
     st->sh = sh_;
+    if (track_call(st)) st->cancel_requested = true;  // begin() ends it as canceled
     {
         std::lock_guard<std::mutex> lk(sh_->mu);
         sh_->to_start.push_back(st);
@@ -666,6 +763,23 @@ void Transport::post(std::function<void()> fn, bool terminal) {
     ev.terminal = terminal;
     sh_->push_event(std::move(ev));
 }
+
+void Transport::add_hook(std::shared_ptr<ServiceHook> hook) {
+    std::lock_guard<std::mutex> lk(sh_->mu);
+    if (sh_->stopping) return;
+    sh_->new_hooks.push_back(std::move(hook));
+    curl_multi_wakeup(sh_->multi);
+}
+
+bool Transport::run_on_service_thread(std::function<void()> fn) {
+    std::lock_guard<std::mutex> lk(sh_->mu);
+    if (sh_->stopping) return false;
+    sh_->tasks.push_back(std::move(fn));
+    curl_multi_wakeup(sh_->multi);
+    return true;
+}
+
+bool Transport::on_service_thread() const { return std::this_thread::get_id() == sh_->service_id; }
 
 bool Transport::blocking_forbidden() const {
     return tl_callback_depth > 0 || std::this_thread::get_id() == sh_->service_id;

@@ -87,6 +87,16 @@ struct Callbacks {
 class Transport;
 struct Shared;
 
+// Cancellation of blocking calls (e2b_cancel): while a token is bound to a thread, every request
+// that thread starts is tracked by it, and triggering the token cancels them (E2B_ECANCELED);
+// requests started after the trigger fail at once. The bound thread needs no other cooperation,
+// so every blocking call (and each step of a composite one) is covered.
+struct CancelToken;
+std::shared_ptr<CancelToken> cancel_token_new();
+void cancel_token_trigger(CancelToken& t);  // any thread, idempotent
+bool cancel_token_triggered(const CancelToken& t);
+void cancel_token_bind(std::shared_ptr<CancelToken> t);  // calling thread; nullptr unbinds
+
 // Handle to one request. Release it whenever; the transport keeps what it needs alive.
 class Call {
 public:
@@ -113,6 +123,34 @@ struct Response {
 
 enum class Delivery { kServiceThread, kQueued };
 
+// What the completion hook sees of one finished call (telemetry: logs and metrics).
+struct Completed {
+    const Request* req;      // the request as sent (valid during the hook only)
+    int status;              // final HTTP status, 0 = none
+    const Error* err;        // how the call ended (ok() for any complete HTTP exchange)
+    int64_t duration_ns;     // from start() to the end, retries and streaming included
+    uint64_t bytes_in;       // response body bytes received
+    uint64_t bytes_out;      // request body bytes sent
+};
+
+// Something else the service thread drives besides libcurl (the WebSocket engine): its file
+// descriptors join curl_multi_poll's extra fds, so one thread waits on everything with no busy
+// polling. All methods run on the service thread.
+struct PollFd {
+    int fd = -1;
+    short events = 0;  // POLLIN / POLLOUT
+};
+class ServiceHook {
+public:
+    virtual ~ServiceHook() = default;
+    // Every loop iteration (after tasks and curl's work, and after every wake-up): run what is
+    // due, then append the fds to wait on. Returns the ms until it must run again even without
+    // fd activity (-1 = no deadline, 0 = at once).
+    virtual int64_t service(std::vector<PollFd>* fds) = 0;
+    // Once, when the transport stops (before in-flight HTTP calls are cancelled): end everything.
+    virtual void shutdown() = 0;
+};
+
 struct Options {
     std::string user_agent = "libe2b/0.1.0";
     std::optional<std::string> proxy;    // unset: libcurl's default (env vars); "" = none
@@ -121,6 +159,10 @@ struct Options {
     RetryPolicy retry;
     std::optional<uint64_t> jitter_seed;  // fixed seed for reproducible backoff (tests)
     size_t queued_high_water = 1u << 20;  // kQueued: pause a download above this many queued bytes
+    // Runs on the service thread once per call as it ends, before its on_done (whatever the
+    // delivery mode): the one place every request of a client passes, so telemetry hooks here.
+    // Must be quick and must not throw.
+    std::function<void(const Completed&)> on_complete;
 };
 
 class Transport {
@@ -153,6 +195,13 @@ public:
     // True inside any callback or on the service thread: blocking waits must fail with
     // E2B_EMISUSE there, as perform() does.
     bool blocking_forbidden() const;
+
+    // Any thread: registers a hook (kept until the transport stops) and wakes the service thread.
+    void add_hook(std::shared_ptr<ServiceHook> hook);
+    // Any thread: runs fn on the service thread at its next iteration (wakes it). Returns false,
+    // dropping fn, once the transport is stopping.
+    bool run_on_service_thread(std::function<void()> fn);
+    bool on_service_thread() const;
 
 private:
     std::shared_ptr<Call> start_impl(Request req, Callbacks cbs, bool force_service_thread);

@@ -110,4 +110,30 @@ Json json_from_map(const std::map<std::string, std::string>& m) {
     return o;
 }
 
+std::string json_quote(std::string_view s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(s.size() + 2);
+    out += '"';
+    for (unsigned char ch : s) {
+        switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (ch < 0x20) {
+                out += "\\u00";
+                out += hex[ch >> 4];
+                out += hex[ch & 15];
+            } else {
+                out += (char)ch;
+            }
+        }
+    }
+    out += '"';
+    return out;
+}
+
 }  // namespace e2b

@@ -47,5 +47,7 @@ void json_set_null(cJSON* obj, const char* key);
 cJSON* json_set_obj(cJSON* obj, const char* key);  // adds and returns an empty object
 void json_set(cJSON* obj, const char* key, Json value);
 Json json_from_map(const std::map<std::string, std::string>& m);
+// s as a JSON string literal, quotes included (for hand-built lines on hot paths, e.g. logs).
+std::string json_quote(std::string_view s);
 
 }  // namespace e2b

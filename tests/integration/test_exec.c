@@ -469,6 +469,139 @@ static void test_server_killed(void **state) {
     e2b_exec_free(x);
 }
 
+/* A macro so that a failure reports the caller's line. */
+#define assert_failed_with(call, code_)                                   \
+    do {                                                                  \
+        assert_int_equal((call), (code_));                                \
+        assert_int_equal(e2b_error_last()->code, (code_));                \
+        assert_true(strlen(e2b_error_last()->message) > 0);               \
+    } while (0)
+
+/* By-pid control of processes whose handles are gone: stdin, close, kill, PTY input/resize. */
+static void test_by_pid(void **state) {
+    (void)state;
+    sink s;
+    sink_init(&s);
+    e2b_exec_callbacks c = cbs_for(&s);
+    e2b_exec_opts eo = E2B_EXEC_OPTS_INIT;
+    eo.flags = E2B_EXEC_F_STDIN;
+    e2b_exec *x = NULL;
+    assert_int_equal(e2b_exec_start(&x, g_sb, "cat", &eo, &c), E2B_OK);
+    uint32_t pid = e2b_exec_pid(x);
+    assert_int_equal(e2b_process_send_stdin(g_sb, pid, "via-pid\n", 8), E2B_OK);
+    assert_true(wait_for_text(&s, "via-pid", 3000));
+    assert_int_equal(e2b_process_close_stdin(g_sb, pid), E2B_OK);
+    int32_t code = -1;
+    assert_int_equal(e2b_exec_wait(x, &code), E2B_OK); /* cat saw EOF */
+    e2b_exec_free(x);
+
+    assert_int_equal(e2b_exec_start(&x, g_sb, "sleep 60", NULL, NULL), E2B_OK);
+    pid = e2b_exec_pid(x);
+    e2b_exec_free(x); /* no handle any more */
+    assert_int_equal(e2b_process_kill(g_sb, pid), E2B_OK);
+    /* SIGKILL is asynchronous: the process is gone once the agent reaped it */
+    int rc = E2B_OK;
+    for (int i = 0; i < 200 && rc == E2B_OK; ++i) {
+        rc = e2b_process_kill(g_sb, pid);
+        if (rc == E2B_OK) usleep(10000);
+    }
+    assert_int_equal(rc, E2B_ENOTFOUND);
+    assert_int_equal(e2b_error_last()->code, E2B_ENOTFOUND);
+    assert_failed_with(e2b_process_send_stdin(g_sb, 999999, "x", 1), E2B_ENOTFOUND);
+    assert_failed_with(e2b_process_close_stdin(g_sb, 999999), E2B_ENOTFOUND);
+    assert_failed_with(e2b_process_send_stdin(NULL, pid, "x", 1), E2B_EINVAL);
+    assert_failed_with(e2b_process_send_stdin(g_sb, pid, NULL, 1), E2B_EINVAL);
+
+    sink p;
+    sink_init(&p);
+    e2b_exec_callbacks pc = cbs_for(&p);
+    e2b_exec_opts po = E2B_EXEC_OPTS_INIT;
+    po.timeout_ms = -1;
+    assert_int_equal(e2b_pty_create(&x, g_sb, 80, 24, &po, &pc), E2B_OK);
+    pid = e2b_exec_pid(x);
+    assert_int_equal(e2b_process_resize_pty(g_sb, pid, 100, 40), E2B_OK);
+    assert_failed_with(e2b_process_resize_pty(g_sb, pid, 0, 40), E2B_EINVAL);
+    const char *line = "stty size; exit\n";
+    assert_int_equal(e2b_process_send_pty_input(g_sb, pid, line, strlen(line)), E2B_OK);
+    assert_true(wait_for_text(&p, "40 100", 5000));
+    assert_int_equal(e2b_exec_wait(x, &code), E2B_OK);
+    e2b_exec_free(x);
+    assert_failed_with(e2b_process_resize_pty(g_sb, 999999, 10, 10), E2B_ENOTFOUND);
+    assert_failed_with(e2b_process_send_pty_input(g_sb, 999999, "x", 1), E2B_ENOTFOUND);
+}
+
+/* The end status text, read from inside on_exit (no e2b_exec_wait needed). */
+static e2b_exec *g_status_exec;
+static char g_status[64];
+static void on_exit_status(int32_t code, const e2b_error *err, void *p) {
+    e2b_buf b = E2B_BUF_INIT;
+    if (e2b_exec_end_status(&b, g_status_exec) == E2B_OK) snprintf(g_status, sizeof g_status, "%s", b.ptr);
+    e2b_buf_dispose(&b);
+}
+static void test_end_status(void **state) {
+    (void)state;
+    e2b_exec_callbacks c = E2B_EXEC_CALLBACKS_INIT;
+    c.on_exit = on_exit_status;
+    g_status[0] = 0;
+    /* started without callbacks' access to the handle yet: the command waits for a file */
+    e2b_exec *x = NULL;
+    assert_int_equal(e2b_exec_start(&x, g_sb, "while [ ! -e /tmp/go-status ]; do sleep 0.02; done; exit 3", NULL, &c),
+                     E2B_OK);
+    g_status_exec = x;
+    e2b_buf b = E2B_BUF_INIT;
+    assert_int_equal(e2b_exec_end_status(&b, x), E2B_OK); /* still running: "" */
+    assert_string_equal(b.ptr, "");
+    e2b_buf_dispose(&b);
+    assert_int_equal(e2b_files_write(g_sb, "/tmp/go-status", "", 0, NULL), E2B_OK);
+    int32_t code = 0;
+    assert_int_equal(e2b_exec_wait(x, &code), E2B_ECOMMAND_EXIT);
+    assert_int_equal(code, 3);
+    assert_string_equal(g_status, "exit status 3"); /* on_exit ran before wait returned */
+    assert_int_equal(e2b_exec_end_status(&b, x), E2B_OK);
+    assert_string_equal(b.ptr, "exit status 3");
+    e2b_buf_dispose(&b);
+    assert_int_equal(e2b_exec_end_status(NULL, x), E2B_EINVAL);
+    assert_int_equal(e2b_exec_end_status(&b, NULL), E2B_EINVAL);
+    e2b_exec_free(x);
+}
+
+/* Handles freed while their streams still run, then the sandbox and the client at once: the
+ * streams end on the service thread after their sandbox is gone (no use after free: ASan), and
+ * wait() returns only after on_exit returned (the sink is then safe to reuse). */
+static void test_free_order(void **state) {
+    (void)state;
+    for (int round = 0; round < 20; ++round) {
+        e2b_client *c = new_client(E2B_DELIVERY_SERVICE_THREAD);
+        e2b_sandbox *sb = new_sandbox(c);
+        e2b_exec_callbacks cb = E2B_EXEC_CALLBACKS_INIT;
+        sink s;
+        sink_init(&s);
+        cb.on_stdout = on_out;
+        cb.on_exit = on_exit_cb;
+        cb.payload = &s;
+        e2b_exec *ex = NULL;
+        assert_int_equal(e2b_exec_start(&ex, sb, "yes | head -c 2000000; sleep 5", NULL, &cb), E2B_OK);
+        e2b_exec_free(ex);
+        e2b_sandbox *sb2 = NULL;
+        assert_int_equal(e2b_sandbox_connect(&sb2, c, e2b_sandbox_id(sb), 0), E2B_OK);
+        e2b_sandbox_free(sb);
+        /* a short command: on_exit has run when wait returns */
+        sink w;
+        sink_init(&w);
+        cb.payload = &w;
+        assert_int_equal(e2b_exec_start(&ex, sb2, "echo done", NULL, &cb), E2B_OK);
+        int32_t code = -1;
+        assert_int_equal(e2b_exec_wait(ex, &code), E2B_OK);
+        assert_int_equal(w.exits, 1);
+        e2b_exec_free(ex);
+        assert_int_equal(e2b_exec_start(&ex, sb2, "sleep 5", NULL, &cb), E2B_OK);
+        e2b_exec_free(ex);
+        assert_int_equal(e2b_sandbox_kill(sb2), E2B_OK);
+        e2b_sandbox_free(sb2);
+        e2b_client_free(c);
+    }
+}
+
 int main(int argc, char **argv) {
     int begun = harness_begin(argc, argv, "test_exec");
     if (begun != 0) return begun > 0 ? 0 : 1;
@@ -486,7 +619,10 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_misuse_and_user_stop),
         cmocka_unit_test(test_queued_delivery),
         cmocka_unit_test(test_version_compat),
-        cmocka_unit_test(test_server_killed),
+        cmocka_unit_test(test_by_pid),
+        cmocka_unit_test(test_end_status),
+        cmocka_unit_test(test_free_order),
+        cmocka_unit_test(test_server_killed), /* last: it kills the server */
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     e2b_sandbox_free(g_sb);

@@ -385,6 +385,43 @@ static void test_lifecycle(void **state) {
     e2b_client_free(c);
 }
 
+/* By-id lifecycle calls: no handle, a paused sandbox is not resumed by them. */
+static void test_by_id(void **state) {
+    (void)state;
+    e2b_client *c = new_client(KEY);
+    e2b_sandbox *s = NULL;
+    assert_int_equal(e2b_sandbox_create(&s, c, NULL), E2B_OK);
+    char id[128];
+    snprintf(id, sizeof id, "%s", e2b_sandbox_id(s));
+    e2b_sandbox_free(s);
+
+    assert_int_equal(e2b_sandbox_set_timeout_id(c, id, 120000), E2B_OK);
+    e2b_sandbox_info *info = NULL;
+    assert_int_equal(e2b_sandbox_get_info(&info, c, id), E2B_OK);
+    assert_true(info->end_at_ms > now_ms() + 100000);
+    e2b_sandbox_info_free(info);
+    assert_int_equal(e2b_sandbox_pause_id(c, id), 1);
+    assert_int_equal(e2b_sandbox_pause_id(c, id), 0); /* already paused */
+    assert_int_equal(e2b_sandbox_get_info(&info, c, id), E2B_OK);
+    assert_string_equal(info->state, "paused");
+    e2b_sandbox_info_free(info);
+    assert_int_equal(e2b_sandbox_kill_id(c, id), E2B_OK); /* killed while paused, not resumed */
+    assert_failed_with(e2b_sandbox_get_info(&info, c, id), E2B_ESANDBOX_NOT_FOUND);
+    assert_failed_with(e2b_sandbox_kill_id(c, id), E2B_ESANDBOX_NOT_FOUND);
+    assert_failed_with(e2b_sandbox_pause_id(c, id), E2B_ESANDBOX_NOT_FOUND);
+    assert_failed_with(e2b_sandbox_set_timeout_id(c, id, 1000), E2B_ESANDBOX_NOT_FOUND);
+
+    assert_failed_with(e2b_sandbox_kill_id(c, NULL), E2B_EINVAL);
+    assert_failed_with(e2b_sandbox_kill_id(c, ""), E2B_EINVAL);
+    assert_failed_with(e2b_sandbox_kill_id(NULL, id), E2B_EINVAL);
+    assert_failed_with(e2b_sandbox_pause_id(c, NULL), E2B_EINVAL);
+    assert_failed_with(e2b_sandbox_set_timeout_id(c, id, 0), E2B_EINVAL);
+    e2b_client *bad = new_client(BAD_KEY);
+    assert_failed_with(e2b_sandbox_kill_id(bad, id), E2B_EAUTH);
+    e2b_client_free(bad);
+    e2b_client_free(c);
+}
+
 /* Metrics samples and platform logs: shapes, filters, paging, failure paths. */
 static void test_metrics_and_logs(void **state) {
     (void)state;
@@ -492,6 +529,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_client_config), cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_null_args),     cmocka_unit_test(test_unknown_sandbox),
         cmocka_unit_test(test_lifecycle),     cmocka_unit_test(test_metrics_and_logs),
+        cmocka_unit_test(test_by_id),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     harness_server_stop();

@@ -8,6 +8,7 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include <cstring>
 #include <string>
 
 #include "protocol/errors.hpp"
@@ -265,12 +266,29 @@ static void malformed_error_bodies(void**) {
     assert_str(http_status_text(599), "");
 }
 
+// The edge proxy's own 502 for a sandbox port, told apart from an application's 502.
+static void edge_errors(void** state) {
+    (void)state;
+    auto gone = map_edge_error(502, R"({"sandboxId":"i1","message":"The sandbox was not found","code":502})", 3000);
+    assert_true(gone.has_value());
+    assert_int_equal(gone->code, E2B_ESANDBOX_NOT_FOUND);
+    assert_int_equal(gone->http_status, 502);
+    auto closed = map_edge_error(
+        502, R"({"sandboxId":"i1","message":"The sandbox is running but port is not open","port":3000,"code":502})", 3000);
+    assert_true(closed.has_value());
+    assert_int_equal(closed->code, E2B_ENETWORK);
+    assert_non_null(strstr(closed->message.c_str(), "port 3000"));
+    assert_false(map_edge_error(502, "<html>bad gateway</html>", 3000).has_value());  // the app's
+    assert_false(map_edge_error(502, R"({"message":"x","code":502})", 3000).has_value());
+    assert_false(map_edge_error(200, R"({"sandboxId":"i1","message":"m","code":502})", 3000).has_value());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(api_table),           cmocka_unit_test(connect_code_table),
         cmocka_unit_test(stream_special_cases), cmocka_unit_test(unary_fallback_table),
         cmocka_unit_test(envd_http_table),     cmocka_unit_test(interp_http_table),
-        cmocka_unit_test(malformed_error_bodies),
+        cmocka_unit_test(malformed_error_bodies), cmocka_unit_test(edge_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
