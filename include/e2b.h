@@ -1108,7 +1108,8 @@ E2B_API int e2b_pool_acquire(e2b_sandbox **out, e2b_pool *pool, int64_t timeout_
 #define E2B_POOL_RELEASE_F_DISCARD 0x1u  /* kill it instead of keeping it for reuse */
 /* Gives an acquired sandbox back (the handle is released whatever happens after). It is kept
  * idle for the next acquire unless discarded, over max_reuse, or the pool is shut down (then it
- * is killed in the background). E2B_EINVAL (handle untouched) if it did not come from this pool.
+ * is killed in the background). Free what was made from the handle first (e2b_exec, e2b_watch,
+ * e2b_ws, e2b_code_exec, stall watches), as before e2b_sandbox_free: they refer to it. E2B_EINVAL (handle untouched) if it did not come from this pool.
  * Thread: any, non-blocking. */
 E2B_API int e2b_pool_release(e2b_pool *pool, e2b_sandbox *sandbox, uint32_t flags);
 /* Runs the pool's housekeeping now: evicts sandboxes idle past idle_timeout_ms, refreshes the
