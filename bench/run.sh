@@ -8,7 +8,8 @@
 #   BENCH_ONLY=run,pause bash bench/run.sh       # some phases (cold,create,run,pause,idle memory,concurrent)
 #   E2B_LOCAL_BIN=/path/e2b-local (E2B_LOCAL_BIN_COMMIT=<sha> to record what it was built from),
 #   BENCH_KEEP=1 (keep the temp dir and server log)
-#   BENCH_CLIENTS=0 (skip the client comparison, bench/clients.mjs), BENCH_CLIENTS_ONLY=1 (only it)
+#   BENCH_CLIENTS=0 (skip the client comparison, bench/clients.mjs), BENCH_CLIENTS_ONLY=1 (only it),
+#   BENCH_PRODUCTION=0 (skip the pool/workspace/metrics benches)
 #
 # Exit status: non-zero only if something failed (server did not start, a request errored);
 # missed performance targets are reported, not failures.
@@ -86,6 +87,17 @@ if [[ ${BENCH_CLIENTS:-1} == 1 ]]; then
   [[ -x $REPO/build/client_bench ]] || cmake --build "$REPO/build" --target client_bench
   E2B_API_URL=$URL E2B_SANDBOX_URL=$URL E2B_API_KEY=$KEY \
     node --expose-gc "$REPO/bench/clients.mjs" || status=$?
+fi
+# Production layer (bench/c/bench_pool.c, bench_workspace.c): warm pool acquire vs cold create,
+# metrics rendering, workspace push/pull of a 10,000-file tree vs per-file uploads.
+if [[ ${BENCH_PRODUCTION:-1} == 1 && ${BENCH_CLIENTS_ONLY:-0} != 1 ]]; then
+  out=$REPO/bench/results/production-latest.jsonl
+  : >"$out"
+  for b in bench_pool bench_workspace; do
+    [[ -x $REPO/build/$b ]] || cmake --build "$REPO/build" --target "$b"
+    echo "bench/run.sh: $b ..." >&2
+    E2B_API_URL=$URL E2B_SANDBOX_URL=$URL E2B_API_KEY=$KEY "$REPO/build/$b" | tee -a "$out" || status=1
+  done
 fi
 
 if grep -qiE 'error|assert|sanitizer|abort' "$LOG"; then

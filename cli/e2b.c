@@ -2,6 +2,7 @@
  * Configuration comes from the same environment variables as the SDKs (E2B_API_KEY,
  * E2B_API_URL, E2B_SANDBOX_URL, E2B_DOMAIN). Run `e2b --help` for commands and exit codes. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,8 @@ enum {
     EX_AUTH = 4,
     EX_TIMEOUT = 5,
     EX_NETWORK = 6,
-    EX_EXEC_FAILED = 125
+    EX_EXEC_FAILED = 125,
+    EX_INTERRUPTED = 130 /* 128 + SIGINT, as shells report it */
 };
 
 static int g_json;     /* --json: one JSON document on stdout */
@@ -32,12 +34,15 @@ static const char USAGE[] =
     "usage: e2b [--json] <command> ...\n"
     "\n"
     "Sandboxes and sessions:\n"
-    "  sandbox create [--template T] [--timeout S] [--idle S] [--auto-pause] [--meta K=V]...\n"
+    "  sandbox create [--template T] [--profile P] [--timeout S] [--idle S] [--auto-pause]\n"
+    "                 [--meta K=V]...\n"
     "                 --idle S: a session that pauses itself after S seconds without activity\n"
-    "  sandbox list [--state running|paused]\n"
-    "  sandbox info ID           sandbox state: active | paused | ended\n"
-    "  sandbox kill ID\n"
+    "                 --profile: light | medium | heavy | ml (vCPUs and memory; e2b-local applies them)\n"
+    "  sandbox list [--state running|paused] [--page-size N]   (N per API request, 1..100)\n"
+    "  sandbox info ID           sandbox state: active | paused (not found: killed, expired or unknown)\n"
+    "  sandbox kill ID           a paused sandbox is killed as it is, without resuming it\n"
     "  sandbox pause ID          keeps files and memory\n"
+    "  sandbox timeout ID SECONDS   the sandbox ends SECONDS from now (running sandboxes only)\n"
     "  sandbox connect ID [--timeout S]   resumes a paused sandbox (error if it has ended)\n"
     "Work:\n"
     "  exec ID [--stdin] [--cwd D] [--user U] [--timeout S] [--] CMD...\n"
@@ -51,15 +56,31 @@ static const char USAGE[] =
     "  workspace push ID LOCAL_DIR REMOTE_DIR [--tar]   (--tar: LOCAL is a tar file)\n"
     "  workspace pull ID REMOTE_DIR LOCAL_DIR [--replace] [--tar]\n"
     "  logs ID [--level L] [--limit N]    the platform's log lines about a sandbox\n"
+    "Operations:\n"
+    "  pool stats [--min N] [--max N] [--acquire N] [--template T] [--profile P] [--warm-timeout S]\n"
+    "                 a warm pool lives in one process, so this runs one: times one cold create,\n"
+    "                 warms the pool to --min idle (default 2, --max 4), does --acquire N (10)\n"
+    "                 acquire / run `true` / release cycles, prints the pool's stats (created,\n"
+    "                 reused, idle, active, acquire wait p50/p95), then kills the pool's sandboxes\n"
+    "  cost report [--prices '{\"vcpu_second\":0.000014,\"gib_second\":0.0000045}'] [--page-size N]\n"
+    "                 estimated cost of the sandboxes the API lists now (E2B's list prices by\n"
+    "                 default): vCPUs, memory, start, running time, vCPU-s, GiB-s, USD, totals.\n"
+    "                 What it cannot know: the API reports neither when a paused sandbox paused\n"
+    "                 (its cost is shown unknown, with an upper bound as if it ran until now) nor\n"
+    "                 time spent paused before a resume (counted as running: now - startedAt);\n"
+    "                 killed and expired sandboxes are not listed, so not counted\n"
     "\n"
     "Options: --json prints one JSON document on stdout (errors too: {\"error\":{...}}).\n"
     "Progress bars are drawn on stderr when it is a terminal (not with --json).\n"
     "Environment: E2B_API_KEY, E2B_API_URL, E2B_SANDBOX_URL, E2B_DOMAIN (as the E2B SDKs).\n"
     "\n"
-    "Exit codes: 0 success; 1 error; 2 usage or invalid argument; 3 sandbox, session or\n"
-    "file not found (or a pattern that matched nothing); 4 authentication; 5 timeout;\n"
-    "6 network; exec: the command's own exit code (137 when killed by a signal), 125 when it\n"
-    "could not be run.\n";
+    "Exit codes: 0 success; 1 error (pool stats: also when `true` failed in a pooled sandbox;\n"
+    "sandbox timeout: the sandbox is paused; a template that does not exist); 2 usage or invalid\n"
+    "argument (a bad --profile or --prices too); 3 sandbox, session or file not found (or a\n"
+    "pattern that matched nothing); 4 authentication; 5 timeout (pool stats: not warm within\n"
+    "--warm-timeout, default 60 s); 6 network; 130 interrupted (Ctrl-C in pool stats, after its\n"
+    "sandboxes were killed); exec: the command's own exit code (137 when killed by a signal), 125\n"
+    "when it could not be run.\n";
 
 /* ---- output helpers ---------------------------------------------------------------------- */
 
@@ -85,6 +106,7 @@ static int exit_for(int code) {
         case E2B_ETIMEOUT: return EX_TIMEOUT;
         case E2B_ENETWORK: return EX_NETWORK;
         case E2B_EINVAL: return EX_USAGE;
+        case E2B_ECANCELED: return EX_INTERRUPTED;
         default: return EX_ERROR;
     }
 }
@@ -111,6 +133,15 @@ static int fail(const char *what) {
     return fail_msg(e->code, what, e->message);
 }
 
+static const char NO_SUCH_SANDBOX[] = "no such sandbox (killed, expired or never existed)";
+/* Reports the last libe2b error, saying what "not found" means for a sandbox id (the API keeps
+ * no trace of killed or expired sandboxes, so they cannot be told from unknown ids). */
+static int fail_not_found(const char *id) {
+    if (e2b_error_last()->code == E2B_ESANDBOX_NOT_FOUND)
+        return fail_msg(E2B_ESANDBOX_NOT_FOUND, id, NO_SUCH_SANDBOX);
+    return fail(id);
+}
+
 static int usage_error(const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -134,13 +165,28 @@ static void human_size(char *out, size_t n, double b) {
     snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+/* Milliseconds on the monotonic clock, for durations. */
+static double mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Unix ms as RFC 3339 UTC with milliseconds. */
+static void fmt_time(char *out, size_t n, int64_t ms) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char ts[24];
+    if (!strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm))) ts[0] = 0;
+    snprintf(out, n, "%.19s.%03dZ", ts, (int)(ms % 1000));
+}
+
 /* A progress bar on stderr, redrawn at most every 100 ms. */
 static int draw_progress(const e2b_transfer_progress *p, void *payload) {
-    static struct timespec last;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    static double last;
+    double now = mono_ms();
     int final = payload != NULL;
-    if (!final && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100) return 0;
+    if (!final && now - last < 100) return 0;
     last = now;
     char done[32], total[32];
     human_size(done, sizeof done, (double)p->bytes_done);
@@ -220,6 +266,59 @@ static e2b_sandbox *connect_or_fail(const char *id, int *rc) {
 
 /* ---- sandbox ----------------------------------------------------------------------------- */
 
+/* Every sandbox the API lists, all pages, fetched before anything is printed (so --json prints
+ * one document, or one error). The pages are kept: the items borrow from them. */
+typedef struct listing {
+    e2b_sandbox_list **pages;
+    size_t npages;
+    const e2b_sandbox_info **items;
+    size_t n;
+} listing;
+
+static void listing_free(listing *ls) {
+    for (size_t p = 0; p < ls->npages; ++p) e2b_sandbox_list_free(ls->pages[p]);
+    free(ls->pages);
+    free(ls->items);
+    memset(ls, 0, sizeof *ls);
+}
+
+/* E2B_OK or the libe2b error (e2b_error_last() set; *ls empty). lo->next_token is used. */
+static int list_all(listing *ls, e2b_list_opts *lo) {
+    memset(ls, 0, sizeof *ls);
+    char *token = NULL;
+    lo->next_token = NULL;
+    for (;;) {
+        e2b_sandbox_list *l = NULL;
+        int r = e2b_sandbox_list_page(&l, g_client, lo);
+        free(token);
+        token = NULL;
+        if (r != E2B_OK) {
+            listing_free(ls);
+            return r;
+        }
+        size_t c = e2b_sandbox_list_count(l);
+        e2b_sandbox_list **pages = realloc(ls->pages, (ls->npages + 1) * sizeof *pages);
+        const e2b_sandbox_info **items = realloc(ls->items, (ls->n + c + 1) * sizeof *items);
+        if (pages) ls->pages = pages;
+        if (items) ls->items = items;
+        if (!pages || !items) {
+            e2b_sandbox_list_free(l);
+            listing_free(ls);
+            fprintf(stderr, "e2b: out of memory\n");
+            exit(EX_ERROR);
+        }
+        ls->pages[ls->npages++] = l;
+        for (size_t i = 0; i < c; ++i) ls->items[ls->n++] = e2b_sandbox_list_at(l, i);
+        const char *next = e2b_sandbox_list_next_token(l);
+        if (!next || !*next) {
+            lo->next_token = NULL;
+            return E2B_OK;
+        }
+        token = strdup(next);
+        lo->next_token = token;
+    }
+}
+
 static void print_info_json(const e2b_sandbox_info *i, const char *state_override) {
     printf("{\"sandbox_id\":");
     json_str(stdout, i->sandbox_id);
@@ -250,6 +349,7 @@ static int cmd_sandbox(args *a) {
         size_t nmeta = 0;
         for (const char *x; (x = next_arg(a));) {
             if (strcmp(x, "--template") == 0) so.template_id = opt_value(a, x);
+            else if (strcmp(x, "--profile") == 0) so.profile = opt_value(a, x);
             else if (strcmp(x, "--timeout") == 0) so.timeout_ms = opt_int(a, x) * 1000;
             else if (strcmp(x, "--idle") == 0) o.idle_pause_ms = opt_int(a, x) * 1000;
             else if (strcmp(x, "--auto-pause") == 0) so.flags |= E2B_SANDBOX_F_AUTO_PAUSE;
@@ -279,61 +379,44 @@ static int cmd_sandbox(args *a) {
                 if (strcmp(v, "running") == 0 || strcmp(v, "active") == 0) lo.states = E2B_LIST_RUNNING;
                 else if (strcmp(v, "paused") == 0) lo.states = E2B_LIST_PAUSED;
                 else return usage_error("--state: running or paused");
+            } else if (strcmp(x, "--page-size") == 0) {
+                lo.limit = (uint32_t)opt_int(a, x);
             } else {
                 return usage_error("sandbox list: unknown argument %s", x);
             }
         }
+        listing ls;
+        if (list_all(&ls, &lo) != E2B_OK) return fail("list");
         if (g_json) printf("[");
-        int n = 0;
-        char token[512] = "";
-        do {
-            lo.next_token = token[0] ? token : NULL;
-            e2b_sandbox_list *l = NULL;
-            if (e2b_sandbox_list_page(&l, g_client, &lo) != E2B_OK) {
-                if (g_json) printf("]\n");
-                return fail("list");
+        for (size_t i = 0; i < ls.n; ++i) {
+            const e2b_sandbox_info *inf = ls.items[i];
+            if (g_json) {
+                if (i) putchar(',');
+                print_info_json(inf, NULL);
+            } else {
+                printf("%-28s %-8s %s\n", inf->sandbox_id, strcmp(inf->state, "paused") ? "active" : "paused",
+                       inf->template_id);
             }
-            for (size_t i = 0; i < e2b_sandbox_list_count(l); ++i, ++n) {
-                const e2b_sandbox_info *inf = e2b_sandbox_list_at(l, i);
-                if (g_json) {
-                    if (n) putchar(',');
-                    print_info_json(inf, NULL);
-                } else {
-                    printf("%-28s %-8s %s\n", inf->sandbox_id, strcmp(inf->state, "paused") ? "active" : "paused",
-                           inf->template_id);
-                }
-            }
-            const char *next = e2b_sandbox_list_next_token(l);
-            snprintf(token, sizeof token, "%s", next ? next : "");
-            e2b_sandbox_list_free(l);
-        } while (token[0]);
+        }
         if (g_json) printf("]\n");
+        listing_free(&ls);
         return EX_OK;
     }
     const char *id = next_arg(a);
     if (!id) return usage_error("sandbox %s: missing sandbox id", sub);
     if (strcmp(sub, "info") == 0) {
-        int st = e2b_session_state(g_client, id);
-        if (st < 0) return fail(id);
-        if (st == E2B_SESSION_ENDED) {
-            if (g_json) {
-                printf("{\"sandbox_id\":");
-                json_str(stdout, id);
-                printf(",\"state\":\"ended\"}\n");
-            } else {
-                printf("%s ended\n", id);
-            }
-            return EX_OK;
-        }
         e2b_sandbox_info *inf = NULL;
-        if (e2b_sandbox_get_info(&inf, g_client, id) != E2B_OK) return fail(id);
+        if (e2b_sandbox_get_info(&inf, g_client, id) != E2B_OK) return fail_not_found(id);
         if (g_json) {
             print_info_json(inf, NULL);
             putchar('\n');
         } else {
-            printf("id        %s\nstate     %s\ntemplate  %s\ncpu       %d\nmemory    %d MiB\nends at   %lld\n",
+            char started[32], ends[32];
+            fmt_time(started, sizeof started, inf->started_at_ms);
+            fmt_time(ends, sizeof ends, inf->end_at_ms);
+            printf("id        %s\nstate     %s\ntemplate  %s\ncpu       %d\nmemory    %d MiB\nstarted   %s\nends at   %s\n",
                    inf->sandbox_id, strcmp(inf->state, "paused") ? "active" : "paused", inf->template_id,
-                   inf->cpu_count, inf->memory_mb, (long long)(inf->end_at_ms / 1000));
+                   inf->cpu_count, inf->memory_mb, started, ends);
         }
         e2b_sandbox_info_free(inf);
         return EX_OK;
@@ -356,35 +439,43 @@ static int cmd_sandbox(args *a) {
         e2b_session_free(s);
         return EX_OK;
     }
+    /* kill, pause and timeout go by id: no connect, which would resume a paused sandbox. */
     if (strcmp(sub, "kill") == 0 || strcmp(sub, "pause") == 0) {
         if (a->i < a->argc) return usage_error("sandbox %s: unexpected argument %s", sub, a->argv[a->i]);
-        /* By id without connecting (connect would resume a paused sandbox first). */
-        int st = e2b_session_state(g_client, id);
-        if (st < 0) return fail(id);
-        if (st == E2B_SESSION_ENDED) return fail_msg(E2B_ESANDBOX_NOT_FOUND, id, "the sandbox has ended (killed or expired)");
         int killing = strcmp(sub, "kill") == 0;
-        if (!killing && st == E2B_SESSION_PAUSED) {
-            if (g_json) {
-                printf("{\"sandbox_id\":");
-                json_str(stdout, id);
-                printf(",\"state\":\"paused\",\"changed\":false}\n");
-            } else {
-                printf("%s already paused\n", id);
-            }
-            return EX_OK;
-        }
-        /* The C ABI kills through a handle: connect (which resumes a paused one) then kill. */
-        e2b_sandbox *s = NULL;
-        if (e2b_sandbox_connect(&s, g_client, id, 0) != E2B_OK) return fail(id);
-        int r = killing ? e2b_sandbox_kill(s) : e2b_sandbox_pause(s);
-        e2b_sandbox_free(s);
-        if (r < 0) return fail(id);
+        int r = killing ? e2b_sandbox_kill_id(g_client, id) : e2b_sandbox_pause_id(g_client, id);
+        if (r < 0) return fail_not_found(id);
+        int changed = killing || r == 1; /* pause: 1 paused now, 0 it already was */
         if (g_json) {
             printf("{\"sandbox_id\":");
             json_str(stdout, id);
-            printf(",\"state\":\"%s\",\"changed\":true}\n", killing ? "ended" : "paused");
+            printf(",\"state\":\"%s\",\"changed\":%s}\n", killing ? "ended" : "paused", changed ? "true" : "false");
         } else {
-            printf("%s %s\n", id, killing ? "killed" : "paused");
+            printf("%s %s\n", id, killing ? "killed" : changed ? "paused" : "already paused");
+        }
+        return EX_OK;
+    }
+    if (strcmp(sub, "timeout") == 0) {
+        const char *v = next_arg(a);
+        char *end = NULL;
+        long long secs = v ? strtoll(v, &end, 10) : 0;
+        if (!v || *end || secs <= 0 || secs > INT64_MAX / 1000)
+            return usage_error("sandbox timeout: usage: sandbox timeout ID SECONDS (a positive integer)");
+        if (a->i < a->argc) return usage_error("sandbox timeout: unexpected argument %s", a->argv[a->i]);
+        if (e2b_sandbox_set_timeout_id(g_client, id, secs * 1000) != E2B_OK) {
+            /* The API answers 404 for a paused sandbox too: tell the two apart. */
+            if (e2b_error_last()->code != E2B_ESANDBOX_NOT_FOUND) return fail(id);
+            if (e2b_session_state(g_client, id) == E2B_SESSION_PAUSED)
+                return fail_msg(E2B_ERROR, id, "the sandbox is paused: the API sets no timeout on it "
+                                               "(`sandbox connect ID --timeout S` resumes it with that lifetime)");
+            return fail_msg(E2B_ESANDBOX_NOT_FOUND, id, NO_SUCH_SANDBOX);
+        }
+        if (g_json) {
+            printf("{\"sandbox_id\":");
+            json_str(stdout, id);
+            printf(",\"timeout_s\":%lld}\n", secs);
+        } else {
+            printf("%s ends in %lld s\n", id, secs);
         }
         return EX_OK;
     }
@@ -684,12 +775,10 @@ static int cmd_workspace(args *a) {
     e2b_sandbox *s = connect_or_fail(id, &rc);
     if (!s) return rc;
     uint32_t entries = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = mono_ms();
     int r = push ? e2b_workspace_push(s, from, to, &o, &entries) : e2b_workspace_pull(s, from, to, &o, &entries);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = mono_ms() - t0;
     if (g_progress) fputc('\n', stderr);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (r != E2B_OK) {
         rc = fail(push ? "workspace push" : "workspace pull");
     } else if (g_json) {
@@ -699,6 +788,274 @@ static int cmd_workspace(args *a) {
     }
     e2b_sandbox_free(s);
     return rc;
+}
+
+/* ---- pool -------------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t g_interrupted; /* Ctrl-C: stop the cycles, then free the pool */
+static void on_sigint(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+/* `pool stats`: a pool lives in one process, so this command runs one from start to end: one cold
+ * create for comparison, warm-up to --min, N acquire / `true` / release cycles, the pool's stats,
+ * then e2b_pool_free (which kills every sandbox the pool created). */
+static int cmd_pool(args *a) {
+    const char *sub = next_arg(a);
+    if (!sub || strcmp(sub, "stats") != 0) return usage_error("pool: usage: pool stats [options]");
+    e2b_sandbox_opts so = E2B_SANDBOX_OPTS_INIT;
+    e2b_pool_opts po = E2B_POOL_OPTS_INIT;
+    po.name = "cli";
+    po.min_idle = 2;
+    po.max_size = 4;
+    po.acquire_timeout_ms = 60000;
+    long long cycles = 10, warm_timeout_s = 60;
+    for (const char *x; (x = next_arg(a));) {
+        if (strcmp(x, "--min") == 0) po.min_idle = (uint32_t)opt_int(a, x);
+        else if (strcmp(x, "--max") == 0) po.max_size = (uint32_t)opt_int(a, x);
+        else if (strcmp(x, "--acquire") == 0) cycles = opt_int(a, x);
+        else if (strcmp(x, "--template") == 0) so.template_id = opt_value(a, x);
+        else if (strcmp(x, "--profile") == 0) so.profile = opt_value(a, x);
+        else if (strcmp(x, "--warm-timeout") == 0) warm_timeout_s = opt_int(a, x);
+        else return usage_error("pool stats: unknown argument %s", x);
+    }
+    if (po.max_size == 0) return usage_error("pool stats: --max must be at least 1");
+    po.sandbox = &so;
+    int rc = need_client();
+    if (rc) return rc;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+
+    /* The cold create first, alone (not racing the pool's warm-up on a small machine); it also
+     * checks the template and profile before any pool exists. */
+    e2b_sandbox *cold = NULL;
+    double t0 = mono_ms();
+    if (e2b_sandbox_create(&cold, g_client, &so) != E2B_OK) return fail("create");
+    double cold_ms = mono_ms() - t0;
+    if (e2b_sandbox_kill(cold) != E2B_OK) {
+        rc = fail("kill");
+        e2b_sandbox_free(cold);
+        return rc;
+    }
+    e2b_sandbox_free(cold);
+
+    e2b_pool *pool = NULL;
+    if (e2b_pool_new(&pool, g_client, &po) != E2B_OK) return fail("pool");
+    e2b_pool_stats st;
+    memset(&st, 0, sizeof st);
+    st.version = 1;
+    t0 = mono_ms();
+    for (;;) {
+        if (e2b_pool_get_stats(pool, &st) != E2B_OK) break;
+        if (st.idle >= po.min_idle || g_interrupted || mono_ms() - t0 > (double)warm_timeout_s * 1e3) break;
+        e2b_pool_maintain(pool); /* retries failed background creates (with back-off) */
+        usleep(20000);
+    }
+    double warm_ms = mono_ms() - t0;
+    if (st.idle < po.min_idle && !g_interrupted) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%u of %u sandboxes warm after %lld s (%llu create errors)", st.idle, po.min_idle,
+                 warm_timeout_s, (unsigned long long)st.create_errors);
+        e2b_pool_free(pool);
+        return fail_msg(E2B_ETIMEOUT, "pool warm-up", msg);
+    }
+
+    long long ok = 0, failed = 0;
+    for (long long c = 0; c < cycles && !g_interrupted; ++c) {
+        e2b_sandbox *s = NULL;
+        if (e2b_pool_acquire(&s, pool, -1) != E2B_OK) {
+            rc = fail("acquire");
+            e2b_pool_free(pool);
+            return rc;
+        }
+        e2b_exec_output out = E2B_EXEC_OUTPUT_INIT;
+        int r = e2b_exec_run(&out, s, "true", NULL);
+        e2b_exec_output_dispose(&out);
+        if (r == E2B_OK) {
+            ++ok;
+        } else {
+            ++failed;
+            if (!g_json) fprintf(stderr, "e2b: `true` failed in %s: %s\n", e2b_sandbox_id(s), e2b_error_last()->message);
+        }
+        e2b_pool_release(pool, s, r == E2B_OK ? 0 : E2B_POOL_RELEASE_F_DISCARD);
+    }
+    e2b_pool_get_stats(pool, &st);
+    int freed = e2b_pool_free(pool); /* kills everything the pool created */
+    if (g_interrupted) return fail_msg(E2B_ECANCELED, "pool stats", "interrupted; the pool's sandboxes were killed");
+    if (freed != E2B_OK) return fail("pool free");
+    if (g_json) {
+        printf("{\"template\":");
+        json_str(stdout, so.template_id ? so.template_id : "base");
+        printf(",\"profile\":");
+        if (so.profile) json_str(stdout, so.profile);
+        else printf("null");
+        printf(",\"min_idle\":%u,\"max_size\":%u,\"cycles\":%lld,\"cold_create_ms\":%.1f,\"warm_ms\":%.1f,"
+               "\"created\":%llu,\"reused\":%llu,\"idle\":%u,\"active\":%u,\"creating\":%u,\"replaced\":%llu,"
+               "\"evicted\":%llu,\"exhausted\":%llu,\"create_errors\":%llu,\"acquisitions\":%llu,"
+               "\"wait_p50_ms\":%.2f,\"wait_p95_ms\":%.2f,\"exec_ok\":%lld,\"exec_failed\":%lld}\n",
+               po.min_idle, po.max_size, cycles, cold_ms, warm_ms, (unsigned long long)st.created,
+               (unsigned long long)st.reused, st.idle, st.active, st.creating, (unsigned long long)st.replaced,
+               (unsigned long long)st.evicted, (unsigned long long)st.exhausted,
+               (unsigned long long)st.create_errors, (unsigned long long)st.acquisitions, st.wait_p50_ms,
+               st.wait_p95_ms, ok, failed);
+    } else {
+        printf("pool of template %s%s%s: min %u idle, max %u, %lld acquire/release cycles\n",
+               so.template_id ? so.template_id : "base", so.profile ? ", profile " : "", so.profile ? so.profile : "",
+               po.min_idle, po.max_size, cycles);
+        printf("  cold create     %8.1f ms   (one sandbox created without the pool, for comparison)\n", cold_ms);
+        printf("  acquire wait    %8.2f ms p50, %.2f ms p95\n", st.wait_p50_ms, st.wait_p95_ms);
+        printf("  warm-up         %8.1f ms   (to %u idle)\n", warm_ms, po.min_idle);
+        printf("  created %llu, reused %llu, idle %u, active %u, creating %u\n", (unsigned long long)st.created,
+               (unsigned long long)st.reused, st.idle, st.active, st.creating);
+        printf("  replaced %llu, evicted %llu, exhausted %llu, create errors %llu\n", (unsigned long long)st.replaced,
+               (unsigned long long)st.evicted, (unsigned long long)st.exhausted,
+               (unsigned long long)st.create_errors);
+        printf("  `true` ran %lld times, %lld failed; the pool's sandboxes are killed\n", ok + failed, failed);
+    }
+    return failed ? EX_ERROR : EX_OK;
+}
+
+/* ---- cost -------------------------------------------------------------------------------- */
+
+static const char COST_NOTES[] =
+    "running time is now - startedAt as the API reports it; the API does not report time a sandbox "
+    "spent paused before a resume, so that time counts as running|the API does not report when a "
+    "paused sandbox paused: its cost is unknown (null); upper_bound_usd charges it as running from "
+    "startedAt to now|only sandboxes the API lists now (running and paused): killed or expired ones "
+    "are not included|prices are list prices; free tiers, credits and plan fees are not applied";
+
+/* The price table, read back from libe2b (the default, or what e2b_cost_set_prices parsed):
+ * e2b_cost_export_json's "prices" object. */
+static int read_prices(double *vcpu_second, double *gib_second) {
+    e2b_buf b = E2B_BUF_INIT;
+    if (e2b_cost_export_json(&b, g_client) != E2B_OK) return -1;
+    const char *pr = strstr(b.ptr, "\"prices\"");
+    const char *v = pr ? strstr(pr, "\"vcpu_second\":") : NULL;
+    const char *g = pr ? strstr(pr, "\"gib_second\":") : NULL;
+    int ok = v && g;
+    if (ok) {
+        *vcpu_second = strtod(v + strlen("\"vcpu_second\":"), NULL);
+        *gib_second = strtod(g + strlen("\"gib_second\":"), NULL);
+    }
+    e2b_buf_dispose(&b);
+    return ok ? 0 : -1;
+}
+
+/* A price in plain decimals, without trailing zeros (0.000014, not 1.4e-05). */
+static void fmt_decimal(char *out, size_t n, double v) {
+    snprintf(out, n, "%.10f", v);
+    char *e = out + strlen(out);
+    while (e > out && e[-1] == '0') *--e = 0;
+    if (e > out && e[-1] == '.') e[-1] = 0;
+}
+
+static void json_num_or_null(const char *key, double v, int known) {
+    printf(",\"%s\":", key);
+    if (known) printf("%.10g", v);
+    else printf("null");
+}
+
+static int cmd_cost(args *a) {
+    const char *sub = next_arg(a);
+    if (!sub || strcmp(sub, "report") != 0) return usage_error("cost: usage: cost report [--prices JSON]");
+    const char *prices = NULL;
+    e2b_list_opts lo = E2B_LIST_OPTS_INIT; /* running and paused */
+    for (const char *x; (x = next_arg(a));) {
+        if (strcmp(x, "--prices") == 0) prices = opt_value(a, x);
+        else if (strcmp(x, "--page-size") == 0) lo.limit = (uint32_t)opt_int(a, x);
+        else return usage_error("cost report: unknown argument %s", x);
+    }
+    int rc = need_client();
+    if (rc) return rc;
+    if (prices && e2b_cost_set_prices(g_client, prices) != E2B_OK) return fail("--prices");
+    double pv = 0, pg = 0;
+    if (read_prices(&pv, &pg) != 0) return fail_msg(E2B_EPROTOCOL, "prices", "cannot read libe2b's price table");
+    listing ls;
+    if (list_all(&ls, &lo) != E2B_OK) return fail("list");
+    struct timespec now_ts;
+    clock_gettime(CLOCK_REALTIME, &now_ts);
+    int64_t now = (int64_t)now_ts.tv_sec * 1000 + now_ts.tv_nsec / 1000000;
+
+    double t_run = 0, t_vs = 0, t_gs = 0, t_usd = 0, t_bound = 0;
+    int n_run = 0, n_paused = 0;
+    if (g_json) {
+        printf("{\"prices\":{\"vcpu_second\":%.10g,\"gib_second\":%.10g},\"now_ms\":%lld,\"sandboxes\":[", pv, pg,
+               (long long)now);
+    } else {
+        printf("%-24s %-7s %4s %7s  %-24s %10s %10s %10s %12s\n", "SANDBOX", "STATE", "VCPU", "MEM MiB",
+               "STARTED (UTC)", "RUNNING s", "VCPU-s", "GiB-s", "USD");
+    }
+    for (size_t i = 0; i < ls.n; ++i) {
+        const e2b_sandbox_info *s = ls.items[i];
+        int paused = strcmp(s->state, "paused") == 0;
+        double secs = now > s->started_at_ms ? (double)(now - s->started_at_ms) / 1e3 : 0;
+        double vs = secs * s->cpu_count, gs = secs * s->memory_mb / 1024.0;
+        double usd = vs * pv + gs * pg;
+        char started[32];
+        fmt_time(started, sizeof started, s->started_at_ms);
+        if (paused) {
+            ++n_paused;
+            t_bound += usd;
+        } else {
+            ++n_run;
+            t_run += secs, t_vs += vs, t_gs += gs, t_usd += usd;
+        }
+        if (g_json) {
+            printf("%s{\"sandbox_id\":", i ? "," : "");
+            json_str(stdout, s->sandbox_id);
+            printf(",\"template_id\":");
+            json_str(stdout, s->template_id);
+            printf(",\"state\":\"%s\",\"vcpu\":%d,\"memory_mb\":%d,\"started_at\":\"%s\",\"started_at_ms\":%lld",
+                   paused ? "paused" : "running", s->cpu_count, s->memory_mb, started, (long long)s->started_at_ms);
+            json_num_or_null("running_seconds", secs, !paused);
+            json_num_or_null("vcpu_seconds", vs, !paused);
+            json_num_or_null("gib_seconds", gs, !paused);
+            json_num_or_null("cost_usd", usd, !paused);
+            printf(",\"upper_bound_usd\":%.10g}", usd);
+        } else if (paused) {
+            printf("%-24s %-7s %4d %7d  %-24s %10s %10s %10s %12s  (at most %.6f)\n", s->sandbox_id, "paused",
+                   s->cpu_count, s->memory_mb, started, "?", "?", "?", "?", usd);
+        } else {
+            printf("%-24s %-7s %4d %7d  %-24s %10.0f %10.0f %10.1f %12.6f\n", s->sandbox_id, "running", s->cpu_count,
+                   s->memory_mb, started, secs, vs, gs, usd);
+        }
+    }
+    if (g_json) {
+        printf("],\"totals\":{\"sandboxes\":%zu,\"running\":%d,\"paused\":%d,\"running_seconds\":%.10g,"
+               "\"vcpu_seconds\":%.10g,\"gib_seconds\":%.10g,\"cost_usd\":%.10g,\"paused_upper_bound_usd\":%.10g},"
+               "\"notes\":[",
+               ls.n, n_run, n_paused, t_run, t_vs, t_gs, t_usd, t_bound);
+        /* COST_NOTES holds the notes separated by '|' */
+        const char *p = COST_NOTES;
+        for (int k = 0; *p; ++k) {
+            size_t len = strcspn(p, "|");
+            char note[512];
+            snprintf(note, sizeof note, "%.*s", (int)len, p);
+            if (k) putchar(',');
+            json_str(stdout, note);
+            p += len + (p[len] == '|');
+        }
+        printf("]}\n");
+    } else {
+        printf("%-24s %-7s %4s %7s  %-24s %10.0f %10.0f %10.1f %12.6f\n", "TOTAL running", "", "", "", "", t_run, t_vs,
+               t_gs, t_usd);
+        printf("%d running, %d paused (estimate unknown, at most $%.6f)\n", n_run, n_paused, t_bound);
+        char v[32], g[32];
+        fmt_decimal(v, sizeof v, pv);
+        fmt_decimal(g, sizeof g, pg);
+        printf("prices: $%s per vCPU-second, $%s per GiB-second\n", v, g);
+        printf("notes:\n");
+        for (const char *p = COST_NOTES; *p;) {
+            size_t len = strcspn(p, "|");
+            printf("  - %.*s\n", (int)len, p);
+            p += len + (p[len] == '|');
+        }
+    }
+    listing_free(&ls);
+    return EX_OK;
 }
 
 /* ---- logs -------------------------------------------------------------------------------- */
@@ -726,11 +1083,9 @@ static int cmd_logs(args *a) {
             json_str(stdout, e->message);
             printf("}");
         } else {
-            time_t t = (time_t)(e->timestamp_ms / 1000);
-            struct tm tm;
             char ts[32];
-            strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm));
-            printf("%s.%03dZ %-5s %s\n", ts, (int)(e->timestamp_ms % 1000), e->level, e->message);
+            fmt_time(ts, sizeof ts, e->timestamp_ms);
+            printf("%s %-5s %s\n", ts, e->level, e->message);
         }
     }
     if (g_json) printf("]\n");
@@ -775,6 +1130,8 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "artifacts") == 0) rc = cmd_artifacts(&a);
     else if (strcmp(cmd, "workspace") == 0) rc = cmd_workspace(&a);
     else if (strcmp(cmd, "logs") == 0) rc = cmd_logs(&a);
+    else if (strcmp(cmd, "pool") == 0) rc = cmd_pool(&a);
+    else if (strcmp(cmd, "cost") == 0) rc = cmd_cost(&a);
     else if (strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
         rc = EX_OK;

@@ -67,7 +67,9 @@ typedef struct e2b_error {
 
 /* The error of the last failing libe2b call on the calling thread (code E2B_OK if that call
  * succeeded). Owned by libe2b, valid until the thread's next libe2b call. Never NULL.
- * Bindings whose calls may hop OS threads (Go) should use the `err` out-parameters instead.
+ * Bindings whose calls may hop OS threads (Go) must read it on the thread that made the call
+ * (e.g. runtime.LockOSThread around the call and the read); async callbacks get their error as
+ * an argument.
  * Thread: any (per-thread value). Since 0.1. */
 E2B_API const e2b_error *e2b_error_last(void);
 /* Static text naming a code ("not found", ...). Unknown codes give "unknown error". */
@@ -78,6 +80,32 @@ E2B_API const char *e2b_status_str(int code);
 typedef struct e2b_buf { char *ptr; size_t size; size_t reserved; } e2b_buf;
 #define E2B_BUF_INIT {NULL, 0, 0}
 E2B_API void e2b_buf_dispose(e2b_buf *buf);
+
+/* ---- Cancelling blocking calls (since 0.1) ------------------------------------------------ */
+/* A token bound to a thread makes the blocking calls that thread makes cancellable from any
+ * other thread, with no change to their signatures (for bindings: Go contexts, AbortSignal,
+ * futures dropped):
+ *     e2b_cancel_bind(tok);  rc = e2b_sandbox_create(...);  e2b_cancel_bind(NULL);
+ *     // elsewhere: e2b_cancel_trigger(tok) → that call returns E2B_ECANCELED promptly
+ * Every HTTP request the thread starts while the token is bound is tracked by it: triggering
+ * cancels those still in flight (including streams the thread started, which then end with
+ * E2B_ECANCELED as after a disconnect) and makes requests started later fail at once. A
+ * composite call (a session, a workspace sync) stops at its next request. Waits that are not
+ * requests (e2b_pool_acquire waiting for a free sandbox) are not cut short. A token is not
+ * reset: make a new one per operation. */
+typedef struct e2b_cancel e2b_cancel;
+/* *out owned by the caller (e2b_cancel_free). Thread: any. */
+E2B_API int e2b_cancel_new(e2b_cancel **out);
+/* Frees the handle; a thread still bound to it keeps the token alive until it unbinds. NULL is a
+ * no-op. Thread: any. */
+E2B_API void e2b_cancel_free(e2b_cancel *cancel);
+/* Binds `cancel` to the calling thread (replacing any previous binding); NULL unbinds.
+ * Thread: the thread whose calls it governs. */
+E2B_API void e2b_cancel_bind(e2b_cancel *cancel);
+/* Cancels (idempotent). Thread: any, including libe2b callbacks; non-blocking. */
+E2B_API void e2b_cancel_trigger(e2b_cancel *cancel);
+/* 1 once triggered, 0 before, E2B_EINVAL for NULL. Thread: any. */
+E2B_API int e2b_cancel_is_triggered(const e2b_cancel *cancel);
 
 /* ---- Client (since 0.1) ------------------------------------------------------------------ */
 typedef struct e2b_client e2b_client;
@@ -368,6 +396,10 @@ E2B_API uint32_t e2b_exec_pid(const e2b_exec *exec);
  * for a non-zero exit (message: the end status); the stream's error otherwise (exit_code may be
  * NULL). After e2b_exec_disconnect: E2B_ECANCELED. Thread: any, blocking. */
 E2B_API int e2b_exec_wait(e2b_exec *exec, int32_t *exit_code);
+/* The process's end status text as envd reports it ("exit status 3", "signal: killed"), "" while
+ * it runs or when there is none; into *out (caller disposes). Lets an on_exit callback say why a
+ * process ended without calling e2b_exec_wait. Thread: any, non-blocking (callbacks too). */
+E2B_API int e2b_exec_end_status(e2b_buf *out, const e2b_exec *exec);
 /* SIGKILL. E2B_ENOTFOUND when the process is already gone. Thread: any, blocking. */
 E2B_API int e2b_exec_kill(e2b_exec *exec);
 /* Writes to stdin (needs E2B_EXEC_F_STDIN). Thread: any, blocking. */
@@ -1076,7 +1108,8 @@ E2B_API int e2b_pool_acquire(e2b_sandbox **out, e2b_pool *pool, int64_t timeout_
 #define E2B_POOL_RELEASE_F_DISCARD 0x1u  /* kill it instead of keeping it for reuse */
 /* Gives an acquired sandbox back (the handle is released whatever happens after). It is kept
  * idle for the next acquire unless discarded, over max_reuse, or the pool is shut down (then it
- * is killed in the background). E2B_EINVAL (handle untouched) if it did not come from this pool.
+ * is killed in the background). Free what was made from the handle first (e2b_exec, e2b_watch,
+ * e2b_ws, e2b_code_exec, stall watches), as before e2b_sandbox_free: they refer to it. E2B_EINVAL (handle untouched) if it did not come from this pool.
  * Thread: any, non-blocking. */
 E2B_API int e2b_pool_release(e2b_pool *pool, e2b_sandbox *sandbox, uint32_t flags);
 /* Runs the pool's housekeeping now: evicts sandboxes idle past idle_timeout_ms, refreshes the

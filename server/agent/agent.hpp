@@ -95,6 +95,9 @@ public:
     virtual ~ServerStream() = default;
     // Sends one message (an object, serialised as JSON in a data envelope), flushed at once.
     virtual void send(const cJSON* msg) = 0;
+    // Same, with the message already serialised (a JSON object's text): lets bulk producers
+    // build it without a cJSON tree.
+    virtual void send_json(std::string json) = 0;
     // Sends the end-of-stream envelope ({} or {"error":{...}}) and completes the response.
     // Idempotent; later send() calls are ignored.
     virtual void finish(const RpcError* err = nullptr) = 0;
@@ -108,6 +111,10 @@ public:
     virtual void set_keepalive(Json msg) = 0;
     // Bytes sent but not yet written to the client; producers pause above a high-water mark.
     virtual size_t pending_bytes() const { return 0; }
+    // Runs `cb` once when pending_bytes() has dropped to `bytes` or below (posted at once if it
+    // already has), so a paused producer resumes without polling. A later call replaces the
+    // callback; it is dropped if the client goes away (on_close runs instead).
+    virtual void notify_below(size_t bytes, std::function<void()> cb) = 0;
 };
 
 // A streamed plain-HTTP response body (chunked transfer encoding), e.g. NDJSON. Same ownership

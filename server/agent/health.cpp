@@ -24,7 +24,7 @@ uint64_t sandbox_cpu_ticks(uint64_t* rss_pages) {
     if (!d) return 0;
     while (dirent* e = readdir(d)) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        char path[64];
+        char path[300];  // d_name is up to 255 bytes
         snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
         FILE* f = fopen(path, "r");
         if (!f) continue;

@@ -1,5 +1,7 @@
 // HTTP/1.1 sessions of the agent (Boost.Beast over a unix socket): routing, Connect unary and
 // server-streaming framing, streamed request bodies, access-token and user checks.
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,11 +34,13 @@ class StreamImpl : public ServerStream, public std::enable_shared_from_this<Stre
 public:
     explicit StreamImpl(std::shared_ptr<Session> s) : session_(std::move(s)) {}
     void send(const cJSON* msg) override;
+    void send_json(std::string json) override;
     void finish(const RpcError* err) override;
     bool finished() const override { return finished_; }
     void on_close(std::function<void(Code)> cb) override { on_close_ = std::move(cb); }
     void set_keepalive(Json msg) override;
     size_t pending_bytes() const override;
+    void notify_below(size_t bytes, std::function<void()> cb) override;
 
     // Plain chunked bodies (ResponseStream): raw data chunks and the terminating chunk.
     void send_chunk(const std::string& data);
@@ -49,18 +53,26 @@ public:
 private:
     void close_with(Code reason);
     void arm_keepalive();
+    void wait_keepalive(std::chrono::steady_clock::time_point due);
 
     std::shared_ptr<Session> session_;
     bool finished_ = false;
     std::function<void(Code)> on_close_;
     Json keepalive_msg_;
     int keepalive_s_ = 90;
+    bool keepalive_armed_ = false;
+    std::chrono::steady_clock::time_point last_send_;
     std::unique_ptr<net::steady_timer> keepalive_timer_, deadline_timer_;
 };
 
 class Session : public std::enable_shared_from_this<Session>, public HttpExchange {
 public:
-    Session(Agent& a, Socket sock, const HttpHandler* only = nullptr) : agent_(a), sock_(std::move(sock)), only_(only) {}
+    Session(Agent& a, Socket sock, const HttpHandler* only = nullptr) : agent_(a), sock_(std::move(sock)), only_(only) {
+        // Room for 1 MiB in flight towards e2b-local: fewer wakeups per byte on big responses.
+        // A limit, not an allocation: an idle connection costs nothing more.
+        beast::error_code ig;
+        sock_.set_option(net::socket_base::send_buffer_size(1 << 20), ig);
+    }
 
     void start() { read_header(); }
 
@@ -84,6 +96,7 @@ public:
     void stream_write(std::string data, bool last);
     bool peer_gone() const { return peer_gone_; }
     size_t out_bytes() const { return out_bytes_; }
+    void notify_below(size_t bytes, std::function<void()> cb);
     net::any_io_executor executor() { return sock_.get_executor(); }
 
 private:
@@ -91,6 +104,7 @@ private:
     void dispatch();
     void read_full_body(std::function<void(std::string)> then);
     void pump_body();
+    bool request_read() const;
     void body_done(beast::error_code ec);
     void handle_unary(const UnaryHandler& h, std::string body);
     void handle_stream(const StreamHandler& h, std::string body);
@@ -99,6 +113,8 @@ private:
     void schedule_flush();
     void flush_stream();
     void open_stream(http::response<http::empty_body>& res);  // header queued, body via stream_
+    struct FileSend;
+    void send_file(std::shared_ptr<FileSend> f);
     void watch_peer();
     void close();
 
@@ -117,8 +133,11 @@ private:
 
     // streamed body
     // Only while a body is read: idle keep-alive sessions then stay small.
-    static constexpr size_t kChunk = 64 * 1024;
+    static constexpr size_t kChunk = 256 * 1024;
+    static constexpr size_t kParserRead = 64 * 1024;  // Beast's cap on one read
     std::unique_ptr<char[]> chunk_;
+    bool raw_body_ = false;  // the rest of a Content-Length body is read without the parser
+    uint64_t raw_left_ = 0;
     std::function<bool(std::string_view)> on_data_;
     std::function<void(beast::error_code)> on_done_;
 
@@ -127,6 +146,8 @@ private:
     std::deque<std::string> out_q_;
     std::vector<net::const_buffer> out_bufs_;  // the write in flight: the front of out_q_
     size_t out_bytes_ = 0;  // queued, not yet written
+    size_t drain_below_ = 0;
+    std::function<void()> drain_cb_;  // see ServerStream::notify_below
     bool writing_ = false;
     bool flush_posted_ = false;
     bool last_queued_ = false;
@@ -146,6 +167,8 @@ void Session::read_header() {
     responded_ = false;
     body_started_ = false;
     body_abandoned_ = false;
+    raw_body_ = false;
+    raw_left_ = 0;
     stream_.reset();
     auto self = shared_from_this();
     http::async_read_header(sock_, buf_, *hp_, [self](beast::error_code ec, size_t) {
@@ -213,6 +236,7 @@ void Session::read_body(std::function<bool(std::string_view)> on_data,
 void Session::body_done(beast::error_code ec) {
     on_data_ = nullptr;
     chunk_.reset();
+    if (buf_.capacity() >= kParserRead) buf_.shrink_to_fit();  // idle keep-alive sessions stay small
     auto done = std::move(on_done_);
     on_done_ = nullptr;
     done(ec);
@@ -220,9 +244,35 @@ void Session::body_done(beast::error_code ec) {
 
 void Session::pump_body() {
     if (!chunk_) chunk_.reset(new char[kChunk]);
+    auto self = shared_from_this();
+    // A Content-Length body, once the parser has used up what buf_ held, is read straight into
+    // chunk_, as much as the socket has (Beast would read it 64 KiB at a time through buf_).
+    if (!raw_body_ && buf_.size() == 0 && !bp_->chunked() && bp_->content_length_remaining()) {
+        raw_body_ = true;
+        raw_left_ = *bp_->content_length_remaining();
+    }
+    if (raw_body_) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(raw_left_, kChunk));
+        sock_.async_read_some(net::buffer(chunk_.get(), want), [self](beast::error_code ec, size_t n) {
+            self->raw_left_ -= n;
+            if (n > 0 && !self->on_data_(std::string_view(self->chunk_.get(), n))) {
+                self->body_abandoned_ = true;
+                self->keep_alive_ = false;
+                return self->body_done({});
+            }
+            if (self->raw_left_ == 0) return self->body_done({});
+            if (ec) {
+                self->keep_alive_ = false;
+                return self->body_done(ec == net::error::eof ? beast::error_code(http::error::partial_message) : ec);
+            }
+            self->pump_body();
+        });
+        return;
+    }
+    // Beast reads at most buf_'s free capacity (512 bytes after a small header): give it room.
+    if (buf_.capacity() - buf_.size() < kParserRead) buf_.reserve(buf_.size() + kParserRead);
     bp_->get().body().data = chunk_.get();
     bp_->get().body().size = kChunk;
-    auto self = shared_from_this();
     http::async_read_some(sock_, buf_, *bp_, [self](beast::error_code ec, size_t) {
         if (ec == http::error::need_buffer) ec = {};
         size_t n = kChunk - self->bp_->get().body().size;
@@ -238,6 +288,12 @@ void Session::pump_body() {
         if (self->bp_->is_done()) return self->body_done({});
         self->pump_body();
     });
+}
+
+// Whether the whole request, body included, has been read (the connection can then carry the next).
+bool Session::request_read() const {
+    if (!bp_) return hp_->is_done();
+    return bp_->is_done() || (raw_body_ && raw_left_ == 0);
 }
 
 void Session::read_full_body(std::function<void(std::string)> then) {
@@ -436,14 +492,22 @@ void Session::flush_stream() {
     }
     size_t count = out_bufs_.size();
     auto self = shared_from_this();
-    net::async_write(sock_, out_bufs_, [self, count](beast::error_code ec, size_t) {
+    // Whole buffers per call: asio's default condition hands the socket at most 64 KiB at a time.
+    auto whole = [](const beast::error_code& ec, size_t) { return ec ? 0 : std::numeric_limits<size_t>::max(); };
+    net::async_write(sock_, out_bufs_, whole, [self, count](beast::error_code ec, size_t) {
         self->writing_ = false;
         for (size_t i = 0; i < count; ++i) {
             self->out_bytes_ -= self->out_q_.front().size();
             self->out_q_.pop_front();
         }
+        if (self->drain_cb_ && !ec && self->out_bytes_ <= self->drain_below_) {
+            auto cb = std::move(self->drain_cb_);
+            self->drain_cb_ = nullptr;
+            cb();
+        }
         if (ec) {
             self->peer_gone_ = true;
+            self->drain_cb_ = nullptr;
             self->out_q_.clear();
             self->out_bytes_ = 0;
             if (self->stream_) self->stream_->closed_by_peer();
@@ -466,7 +530,7 @@ void Session::respond(http::status st, std::string content_type, std::string bod
     for (auto& [k, v] : extra) res->set(k, v);
     res->body() = std::move(body);
     // A request whose body we did not read fully cannot be followed by another on this connection.
-    if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
+    if (!request_read()) keep_alive_ = false;
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     auto self = shared_from_this();
@@ -476,6 +540,17 @@ void Session::respond(http::status st, std::string content_type, std::string bod
     });
 }
 
+// A file body sent with sendfile(2): no copy through user space, and as much per call as the
+// socket takes (Beast's file_body would write it 4 KiB at a time).
+struct Session::FileSend {
+    int fd;
+    off_t off = 0;
+    uint64_t size;
+    std::string header;
+    FileSend(int f, uint64_t n, std::string h) : fd(f), size(n), header(std::move(h)) {}
+    ~FileSend() { ::close(fd); }
+};
+
 void Session::respond_fd(http::status st, int fd, uint64_t size, std::string content_type,
                          std::vector<std::pair<std::string, std::string>> extra) {
     if (responded_) {
@@ -483,22 +558,53 @@ void Session::respond_fd(http::status st, int fd, uint64_t size, std::string con
         return;
     }
     responded_ = true;
-    auto res = std::make_shared<http::response<http::file_body>>(st, headers().version());
-    beast::error_code ec;
-    // reset() closes the body's current file first, so the fd must come in a separate object.
-    beast::file f;
-    f.native_handle(fd);
-    res->body().reset(std::move(f), ec);
-    if (!content_type.empty()) res->set(http::field::content_type, content_type);
-    for (auto& [k, v] : extra) res->set(k, v);
-    if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
-    res->keep_alive(keep_alive_);
-    res->content_length(size);
+    http::response<http::empty_body> res{st, headers().version()};
+    if (!content_type.empty()) res.set(http::field::content_type, content_type);
+    for (auto& [k, v] : extra) res.set(k, v);
+    if (!request_read()) keep_alive_ = false;
+    res.keep_alive(keep_alive_);
+    res.content_length(size);
+    std::ostringstream hdr;
+    hdr << res.base();
+    auto f = std::make_shared<FileSend>(fd, size, hdr.str());
     auto self = shared_from_this();
-    http::async_write(sock_, *res, [self, res](beast::error_code ec, size_t) {
+    net::async_write(sock_, net::buffer(f->header), [self, f](beast::error_code ec, size_t) {
         if (ec) return self->close();
-        self->finish_exchange();
+        std::string().swap(f->header);
+        beast::error_code ig;
+        self->sock_.native_non_blocking(true, ig);
+        self->send_file(f);
     });
+}
+
+void Session::send_file(std::shared_ptr<FileSend> f) {
+    // Bounded per turn so that other sessions on this thread get to run during a big download.
+    constexpr uint64_t kTurn = 8u << 20;
+    uint64_t sent = 0;
+    while (static_cast<uint64_t>(f->off) < f->size) {
+        if (sent >= kTurn) {
+            net::post(sock_.get_executor(), [self = shared_from_this(), f] { self->send_file(f); });
+            return;
+        }
+        size_t want = static_cast<size_t>(std::min<uint64_t>(f->size - static_cast<uint64_t>(f->off), 1u << 20));
+        ssize_t n = ::sendfile(sock_.native_handle(), f->fd, &f->off, want);
+        if (n > 0) {
+            sent += static_cast<uint64_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            sock_.async_wait(Socket::wait_write, [self = shared_from_this(), f](beast::error_code ec) {
+                if (ec) return self->close();
+                self->send_file(f);
+            });
+            return;
+        }
+        // A read error, or the file shrank below the Content-Length already sent: the body
+        // cannot be completed, so the connection goes (the client sees a truncated response).
+        return close();
+    }
+    finish_exchange();
 }
 
 // ResponseStream over the session's streaming machinery (StreamImpl without Connect framing).
@@ -523,7 +629,7 @@ std::shared_ptr<ResponseStream> Session::start_stream(http::status st, std::stri
     http::response<http::empty_body> res{st, headers().version()};
     if (!content_type.empty()) res.set(http::field::content_type, content_type);
     for (auto& [k, v] : extra) res.set(k, v);
-    if (bp_ ? !bp_->is_done() : !hp_->is_done()) keep_alive_ = false;
+    if (!request_read()) keep_alive_ = false;
     open_stream(res);
     return std::make_shared<PlainStream>(stream_);
 }
@@ -543,6 +649,7 @@ void Session::open_stream(http::response<http::empty_body>& res) {
 
 void Session::finish_exchange() {
     stream_.reset();
+    drain_cb_ = nullptr;
     if (!keep_alive_) return close();
     // Never run two reads at once: the pending peer-watch read continues into read_header().
     if (peeking_) {
@@ -552,7 +659,19 @@ void Session::finish_exchange() {
     read_header();
 }
 
+void Session::notify_below(size_t bytes, std::function<void()> cb) {
+    if (peer_gone_) return;
+    if (out_bytes_ <= bytes) {
+        drain_cb_ = nullptr;
+        net::post(sock_.get_executor(), std::move(cb));
+        return;
+    }
+    drain_below_ = bytes;
+    drain_cb_ = std::move(cb);
+}
+
 void Session::close() {
+    drain_cb_ = nullptr;
     beast::error_code ec;
     sock_.shutdown(Socket::shutdown_both, ec);
     sock_.close(ec);
@@ -565,12 +684,21 @@ void Session::close() {
 
 // ---- StreamImpl ----
 
-void StreamImpl::send(const cJSON* msg) {
+void StreamImpl::send(const cJSON* msg) { send_json(e2b::json_print(msg)); }
+
+void StreamImpl::send_json(std::string json) {
     if (finished_ || session_->peer_gone()) return;
-    std::string env = connect::envelope(e2b::json_print(msg));
-    char sz[20];
-    snprintf(sz, sizeof sz, "%zx\r\n", env.size());
-    session_->stream_write(std::string(sz) + env + "\r\n", false);
+    // Chunk header and envelope prefix, then the JSON text as it is (no copy of a big message).
+    char head[32];
+    int hl = snprintf(head, sizeof head, "%zx\r\n", json.size() + 5);
+    std::string pre(head, static_cast<size_t>(hl));
+    uint32_t n = static_cast<uint32_t>(json.size());
+    const char env[5] = {0, static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                         static_cast<char>(n)};
+    pre.append(env, 5);
+    session_->stream_write(std::move(pre), false);
+    session_->stream_write(std::move(json), false);
+    session_->stream_write("\r\n", false);
     arm_keepalive();
 }
 
@@ -603,6 +731,10 @@ void StreamImpl::set_keepalive(Json msg) { keepalive_msg_ = std::move(msg); }
 
 size_t StreamImpl::pending_bytes() const { return finished_ ? 0 : session_->out_bytes(); }
 
+void StreamImpl::notify_below(size_t bytes, std::function<void()> cb) {
+    if (!finished_) session_->notify_below(bytes, std::move(cb));
+}
+
 void StreamImpl::start_timers(int64_t timeout_ms, int keepalive_s) {
     keepalive_s_ = keepalive_s;
     if (timeout_ms > 0) {
@@ -618,14 +750,26 @@ void StreamImpl::start_timers(int64_t timeout_ms, int keepalive_s) {
     arm_keepalive();
 }
 
+// Called on every send. The timer is armed once and, when it fires, moved on to keepalive_s
+// after the last send: re-arming it per message would cost a timerfd update each time.
 void StreamImpl::arm_keepalive() {
-    if (finished_) return;
+    last_send_ = std::chrono::steady_clock::now();
+    if (finished_ || keepalive_armed_) return;
+    wait_keepalive(last_send_ + std::chrono::seconds(keepalive_s_));
+}
+
+void StreamImpl::wait_keepalive(std::chrono::steady_clock::time_point due) {
     if (!keepalive_timer_) keepalive_timer_ = std::make_unique<net::steady_timer>(session_->executor());
-    keepalive_timer_->expires_after(std::chrono::seconds(keepalive_s_));
+    keepalive_armed_ = true;
+    keepalive_timer_->expires_at(due);
     std::weak_ptr<StreamImpl> weak = std::static_pointer_cast<StreamImpl>(shared_from_this());
     keepalive_timer_->async_wait([weak](beast::error_code ec) {
         auto self = weak.lock();
-        if (ec || !self || self->finished_) return;
+        if (!self) return;
+        self->keepalive_armed_ = false;
+        if (ec || self->finished_) return;
+        auto next = self->last_send_ + std::chrono::seconds(self->keepalive_s_);
+        if (std::chrono::steady_clock::now() < next) return self->wait_keepalive(next);  // sent meanwhile
         if (self->keepalive_msg_) self->send(self->keepalive_msg_.get());  // re-arms
         else self->arm_keepalive();
     });

@@ -3,6 +3,7 @@
 // Config (JSON, written by e2b-local): {"sandboxId","templateId","accessToken","defaultUser",
 // "defaultWorkdir","envVars":{...},"envdVersion","cpuCount","memoryMB"}.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -45,6 +46,11 @@ static bool load_config(const std::string& path, Config* cfg, std::string* err) 
 }
 
 int main(int argc, char** argv) {
+    // Streamed output is built in buffers of a few hundred KiB, one per message. glibc would map
+    // and unmap each (or trim the heap after it), so every message paid page faults and zeroed
+    // pages; kept in the heap they are reused. Freed memory above 16 MiB is still returned.
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
     std::string socket_path, config_path, ci_socket_path;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];

@@ -1,6 +1,7 @@
 // process.Process service: Start/Connect streams, List, SendInput, CloseStdin, SendSignal, Update.
 // All state lives on the agent's single io thread; output pipes are read with asio descriptors and
 // fanned out to every subscribed stream. Exit statuses come from the agent's SIGCHLD reaper.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -22,13 +23,23 @@ namespace {
 
 using Descriptor = net::posix::stream_descriptor;
 
-constexpr size_t kPipeChunk = 32 * 1024;
-constexpr size_t kPtyChunk = 16 * 1024;
+// Output is read into one buffer shared by all processes (reads run on the io thread, one at a
+// time), so an idle process holds no read buffer. One read is one `data` event: 64 KiB keeps
+// an event (~87 KiB of JSON) below glibc's mmap threshold in clients, where bigger events cost
+// them page faults per message; the agent's own cost per byte barely changes above it.
+constexpr size_t kReadMax = 64 * 1024;
+// A pipe that fills a whole read gets this capacity (from the default 64 KiB): a fast producer
+// then runs ahead while the agent encodes instead of blocking at every 64 KiB. Pipes of quiet
+// processes keep the default, so the per-user pipe-size quota is spent only on busy outputs.
+constexpr int kBusyPipeSize = 1 << 20;
 constexpr auto kRetention = std::chrono::seconds(30);
 // Output backpressure: stop reading a pipe while a subscriber has this much unsent, so a fast
 // producer cannot grow the agent's memory without bound (the child then blocks on its pipe).
+// Reading resumes when the subscriber is down to kLowWater (notify_below), or at the latest
+// after kThrottlePoll (a subscriber that went away meanwhile).
 constexpr size_t kHighWater = 4u << 20;
-constexpr auto kThrottlePoll = std::chrono::milliseconds(5);
+constexpr size_t kLowWater = 1u << 20;
+constexpr auto kThrottlePoll = std::chrono::milliseconds(50);
 
 // Go's signal descriptions (syscall.Signal.String on linux), which envd reports in `status`.
 std::string go_signal_name(int sig) {
@@ -94,7 +105,9 @@ struct Proc : std::enable_shared_from_this<Proc> {
 
     std::optional<Descriptor> out, err, master, in;
     int open_outputs = 0;
-    std::vector<char> out_buf, err_buf;
+    int widened = 0;  // bit 1: stdout pipe enlarged, bit 2: stderr
+    int paused = 0;   // bit 1: stdout reading paused by backpressure, bit 2: stderr (pty: bit 1)
+    int polling = 0;  // same bits: a fallback timer is pending
 
     // stdin (or PTY master) writes: kept in call order across SendInput calls.
     std::deque<std::string> in_q;
@@ -135,12 +148,13 @@ private:
         return p;
     }
     void subscribe(const std::shared_ptr<Proc>& p, const std::shared_ptr<ServerStream>& s);
-    void broadcast(Proc& p, const cJSON* msg);
-    void read_output(const std::shared_ptr<Proc>& p, Descriptor* d, std::vector<char>* buf, const char* kind);
+    void broadcast_output(Proc& p, const char* kind, const char* data, size_t n);
+    void read_output(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind);
+    void on_readable(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind);
     void output_closed(const std::shared_ptr<Proc>& p);
     bool backlogged(const Proc& p) const;
-    void throttle(const std::shared_ptr<Proc>& p, Descriptor* d, std::vector<char>* buf, const char* kind);
-    void drain_now(Proc& p, Descriptor* d, std::vector<char>* buf, const char* kind);
+    void throttle(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind);
+    void drain_now(Proc& p, Descriptor* d, const char* kind);
     void on_exit(const std::shared_ptr<Proc>& p, int ws);
     void maybe_end(const std::shared_ptr<Proc>& p);
     void kill_group(const std::shared_ptr<Proc>& p, int sig);
@@ -150,6 +164,7 @@ private:
 
     Agent& agent_;
     std::map<pid_t, std::shared_ptr<Proc>> procs_;  // live ones plus ended ones kept for replay
+    std::unique_ptr<char[]> read_buf_{new char[kReadMax]};
 };
 
 // ---- lookup ----
@@ -189,28 +204,55 @@ void ProcessService::subscribe(const std::shared_ptr<Proc>& p, const std::shared
     });
 }
 
-void ProcessService::broadcast(Proc& p, const cJSON* msg) {
-    for (auto& [id, s] : p.subs) s->send(msg);
+// A `data` event, {"event":{"data":{"<kind>":"<base64>"}}}, written as text directly: building
+// and printing a cJSON tree around hundreds of KiB of base64 costs more than the encoding.
+void ProcessService::broadcast_output(Proc& p, const char* kind, const char* data, size_t n) {
+    if (p.subs.empty()) return;
+    static constexpr char kOpen[] = "{\"event\":{\"data\":{\"";
+    static constexpr char kClose[] = "\"}}}";
+    std::string json;
+    json.reserve(sizeof kOpen + strlen(kind) + 3 + (n + 2) / 3 * 4 + sizeof kClose);
+    json.append(kOpen).append(kind).append("\":\"");
+    e2b::base64_append(json, std::string_view(data, n));
+    json.append(kClose);
+    size_t left = p.subs.size();
+    for (auto& [id, s] : p.subs) s->send_json(--left ? json : std::move(json));
 }
 
-void ProcessService::read_output(const std::shared_ptr<Proc>& p, Descriptor* d, std::vector<char>* buf,
-                                 const char* kind) {
-    d->async_read_some(net::buffer(*buf), [this, p, d, buf, kind](beast::error_code ec, size_t n) {
+// Waits for the descriptor to be readable, then reads it (reactor style: no buffer is held
+// while waiting).
+void ProcessService::read_output(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind) {
+    d->async_wait(Descriptor::wait_read, [this, p, d, kind](beast::error_code ec) {
         if (p->ended || !d->is_open()) return;
-        if (n > 0) {
-            Json data = e2b::json_object();
-            e2b::json_set_str(data.get(), kind, e2b::base64_encode(std::string_view(buf->data(), n)));
-            Json msg = event_msg("data", std::move(data));
-            broadcast(*p, msg.get());
-        }
-        if (ec) {  // EOF, or EIO on a PTY master once every slave fd is closed
+        if (ec) {
             beast::error_code ignore;
             d->close(ignore);
             return output_closed(p);
         }
-        if (backlogged(*p)) return throttle(p, d, buf, kind);
-        read_output(p, d, buf, kind);
+        on_readable(p, d, kind);
     });
+}
+
+void ProcessService::on_readable(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind) {
+    char* buf = read_buf_.get();
+    ssize_t n;
+    do n = ::read(d->native_handle(), buf, kReadMax);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return read_output(p, d, kind);
+    if (n > 0) {
+        if (!p->is_pty && static_cast<size_t>(n) == kReadMax && !(p->widened & (d == (p->out ? &*p->out : nullptr) ? 1 : 2))) {
+            p->widened |= d == (p->out ? &*p->out : nullptr) ? 1 : 2;
+            ::fcntl(d->native_handle(), F_SETPIPE_SZ, kBusyPipeSize);  // best effort (quota)
+        }
+        broadcast_output(*p, kind, buf, static_cast<size_t>(n));
+        if (p->ended || !d->is_open()) return;
+        if (backlogged(*p)) return throttle(p, d, kind);
+        return read_output(p, d, kind);
+    }
+    // EOF, or EIO on a PTY master once every slave fd is closed
+    beast::error_code ignore;
+    d->close(ignore);
+    output_closed(p);
 }
 
 bool ProcessService::backlogged(const Proc& p) const {
@@ -219,12 +261,28 @@ bool ProcessService::backlogged(const Proc& p) const {
     return false;
 }
 
-void ProcessService::throttle(const std::shared_ptr<Proc>& p, Descriptor* d, std::vector<char>* buf, const char* kind) {
-    auto t = std::make_shared<net::steady_timer>(agent_.io(), kThrottlePoll);
-    t->async_wait([this, p, d, buf, kind, t](beast::error_code) {
+void ProcessService::throttle(const std::shared_ptr<Proc>& p, Descriptor* d, const char* kind) {
+    int bit = d == (p->err ? &*p->err : nullptr) ? 2 : 1;
+    p->paused |= bit;
+    std::weak_ptr<Proc> weak = p;
+    // Either wake-up resumes the read loop once: the flag keeps a second one from starting
+    // another loop on the same descriptor.
+    auto resume = [this, weak, d, kind, bit] {
+        auto p = weak.lock();
+        if (!p || !(p->paused & bit)) return;
         if (p->ended || !d->is_open()) return;
-        if (backlogged(*p)) return throttle(p, d, buf, kind);
-        read_output(p, d, buf, kind);
+        if (backlogged(*p)) return throttle(p, d, kind);
+        p->paused &= ~bit;
+        read_output(p, d, kind);
+    };
+    for (auto& [id, s] : p->subs)
+        if (s->pending_bytes() > kHighWater) s->notify_below(kLowWater, resume);
+    if (p->polling & bit) return;
+    p->polling |= bit;
+    auto t = std::make_shared<net::steady_timer>(agent_.io(), kThrottlePoll);
+    t->async_wait([resume, t, weak, bit](beast::error_code) {
+        if (auto p = weak.lock()) p->polling &= ~bit;
+        resume();
     });
 }
 
@@ -234,15 +292,12 @@ void ProcessService::output_closed(const std::shared_ptr<Proc>& p) {
 }
 
 // Reads whatever is already buffered in a pipe without waiting for EOF (used after a kill).
-void ProcessService::drain_now(Proc& p, Descriptor* d, std::vector<char>* buf, const char* kind) {
+void ProcessService::drain_now(Proc& p, Descriptor* d, const char* kind) {
     if (!d->is_open()) return;
     for (int i = 0; i < 64; ++i) {
-        ssize_t n = ::read(d->native_handle(), buf->data(), buf->size());
+        ssize_t n = ::read(d->native_handle(), read_buf_.get(), kReadMax);
         if (n <= 0) break;
-        Json data = e2b::json_object();
-        e2b::json_set_str(data.get(), kind, e2b::base64_encode(std::string_view(buf->data(), static_cast<size_t>(n))));
-        Json msg = event_msg("data", std::move(data));
-        broadcast(p, msg.get());
+        broadcast_output(p, kind, read_buf_.get(), static_cast<size_t>(n));
     }
 }
 
@@ -256,18 +311,14 @@ void ProcessService::maybe_end(const std::shared_ptr<Proc>& p) {
     if (p->ended || !p->exited) return;
     if (p->open_outputs > 0 && !p->dont_wait_for_pipes) return;
     // Pending async reads may already hold data; flush what the pipes have before `end`.
-    if (p->out) drain_now(*p, &*p->out, &p->out_buf, "stdout");
-    if (p->err) drain_now(*p, &*p->err, &p->err_buf, "stderr");
-    if (p->master) drain_now(*p, &*p->master, &p->out_buf, "pty");
+    if (p->out) drain_now(*p, &*p->out, "stdout");
+    if (p->err) drain_now(*p, &*p->err, "stderr");
+    if (p->master) drain_now(*p, &*p->master, "pty");
     p->ended = true;
     beast::error_code ignore;
     for (auto* d : {&p->out, &p->err, &p->master, &p->in})
         if (*d) d->reset();  // closes the fd; pending handlers see operation_aborted
     p->in_q.clear();
-    // The record is retained for replay; its read buffers (64 KiB) must not be, or a burst of
-    // short commands grows the agent by that much per command for the retention time.
-    std::vector<char>().swap(p->out_buf);
-    std::vector<char>().swap(p->err_buf);
     p->open_outputs = 0;
     p->deadline.cancel();
     p->end_msg = end_event(p->wait_status);
@@ -400,16 +451,17 @@ void ProcessService::start(RpcContext& ctx, const cJSON* req, std::shared_ptr<Se
     if (req_cwd) e2b::json_set_str(p->config.get(), "cwd", *req_cwd);
 
     auto& io = agent_.io();
+    beast::error_code nb;  // reads are raw read(2) calls after a readiness wait: never block
     if (o.pty) {
         p->master.emplace(io, sp.pty_fd);
-        p->out_buf.resize(kPtyChunk);
+        p->master->native_non_blocking(true, nb);
         p->open_outputs = 1;
     } else {
         p->out.emplace(io, sp.stdout_fd);
         p->err.emplace(io, sp.stderr_fd);
+        p->out->native_non_blocking(true, nb);
+        p->err->native_non_blocking(true, nb);
         if (sp.stdin_fd >= 0) p->in.emplace(io, sp.stdin_fd);
-        p->out_buf.resize(kPipeChunk);
-        p->err_buf.resize(kPipeChunk);
         p->open_outputs = 2;
     }
     procs_[p->pid] = p;  // replaces a retained record of a reused pid
@@ -435,10 +487,10 @@ void ProcessService::start(RpcContext& ctx, const cJSON* req, std::shared_ptr<Se
     stream->send(st.get());
 
     if (o.pty) {
-        read_output(p, &*p->master, &p->out_buf, "pty");
+        read_output(p, &*p->master, "pty");
     } else {
-        read_output(p, &*p->out, &p->out_buf, "stdout");
-        read_output(p, &*p->err, &p->err_buf, "stderr");
+        read_output(p, &*p->out, "stdout");
+        read_output(p, &*p->err, "stderr");
     }
 }
 

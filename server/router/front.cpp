@@ -13,7 +13,10 @@ namespace e2blocal {
 namespace {
 
 using e2b::Json;
+// Relay buffers start small (an idle stream costs little) and grow while reads fill them.
 constexpr size_t kRelayChunk = 64 * 1024;
+constexpr size_t kRelayMax = 256 * 1024;
+constexpr size_t kParserRead = 64 * 1024;  // the most Beast reads into a flat_buffer at once
 constexpr size_t kMaxApiBody = 1 << 20;
 constexpr uint64_t kMaxApiDrain = 16u << 20;
 
@@ -37,10 +40,14 @@ std::string serialize(const Header& h) {
     return os.str();
 }
 
+// Completion condition for whole-buffer writes: asio's default (transfer_all) hands the socket
+// at most 64 KiB per call, i.e. four calls and scheduler round trips for a 256 KiB piece.
+size_t whole_buffers(const beast::error_code& ec, size_t) { return ec ? 0 : std::numeric_limits<size_t>::max(); }
+
 template <class Stream>
 bool write_all(Stream& s, std::initializer_list<net::const_buffer> bufs, Yield y) {
     beast::error_code ec;
-    net::async_write(s, std::vector<net::const_buffer>(bufs), y[ec]);
+    net::async_write(s, std::vector<net::const_buffer>(bufs), whole_buffers, y[ec]);
     return !ec;
 }
 
@@ -79,7 +86,7 @@ void pump(From& from, To& to, Yield y) {
     for (;;) {
         size_t n = from.async_read_some(net::buffer(buf), y[ec]);
         if (ec) break;
-        net::async_write(to, net::buffer(buf.data(), n), y[ec]);
+        net::async_write(to, net::buffer(buf.data(), n), whole_buffers, y[ec]);
         if (ec) break;
     }
     beast::error_code ig;
@@ -87,15 +94,108 @@ void pump(From& from, To& to, Yield y) {
     to.close(ig);
 }
 
-// Appends one piece of body to `out`, chunk-framed when `chunked`.
-void append_piece(std::string& out, bool chunked, const char* data, size_t n) {
-    if (chunked) {
-        char hdr[24];
-        int hl = snprintf(hdr, sizeof hdr, "%zx\r\n", n);
-        out.append(hdr, static_cast<size_t>(hl));
-    }
+// Appends one piece of body to `out` as a chunk.
+void append_chunk(std::string& out, const char* data, size_t n) {
+    char hdr[24];
+    int hl = snprintf(hdr, sizeof hdr, "%zx\r\n", n);
+    out.append(hdr, static_cast<size_t>(hl));
     out.append(data, n);
-    if (chunked) out.append("\r\n", 2);
+    out.append("\r\n", 2);
+}
+
+// Finds the end of a chunked body in bytes passed through unchanged: chunk-size lines (with any
+// extensions), data, CRLFs, the last chunk and its trailer section. Malformed framing stops it.
+class ChunkScanner {
+public:
+    // Consumes bytes up to the end of the body; returns how many belong to it.
+    size_t feed(const char* p, size_t n) {
+        size_t i = 0;
+        while (i < n && st_ != kDone && st_ != kBad) {
+            char c = p[i];
+            switch (st_) {
+                case kSize: {
+                    int d = hex(c);
+                    if (d >= 0 && digits_ < 15) {
+                        size_ = size_ * 16 + static_cast<uint64_t>(d);
+                        ++digits_;
+                    } else if (digits_ > 0 && (c == ';' || c == ' ' || c == '\t')) {
+                        st_ = kExt;
+                    } else if (digits_ > 0 && c == '\r') {
+                        st_ = kSizeLf;
+                    } else {
+                        st_ = kBad;
+                    }
+                    ++i;
+                    break;
+                }
+                case kExt:
+                    if (c == '\r') st_ = kSizeLf;
+                    else if (c == '\n') st_ = kBad;
+                    ++i;
+                    break;
+                case kSizeLf:
+                    if (c != '\n') {
+                        st_ = kBad;
+                        break;
+                    }
+                    ++i;
+                    st_ = size_ ? kData : kTrailerLine;
+                    break;
+                case kData: {
+                    size_t take = static_cast<size_t>(std::min<uint64_t>(size_, n - i));
+                    i += take;
+                    size_ -= take;
+                    if (size_ == 0) st_ = kDataCr;
+                    break;
+                }
+                case kDataCr:
+                    st_ = c == '\r' ? kDataLf : kBad;
+                    ++i;
+                    break;
+                case kDataLf:
+                    st_ = c == '\n' ? kSize : kBad;
+                    digits_ = 0;
+                    ++i;
+                    break;
+                case kTrailerLine:  // at the start of a trailer line: CRLF ends the body
+                    st_ = c == '\r' ? kEndLf : kTrailer;
+                    ++i;
+                    break;
+                case kTrailer:
+                    if (c == '\n') st_ = kTrailerLine;
+                    ++i;
+                    break;
+                case kEndLf:
+                    st_ = c == '\n' ? kDone : kBad;
+                    ++i;
+                    break;
+                default:
+                    break;
+            }
+        }
+        return i;
+    }
+    bool done() const { return st_ == kDone; }
+    bool bad() const { return st_ == kBad; }
+
+private:
+    static int hex(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+    enum State { kSize, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailerLine, kTrailer, kEndLf, kDone, kBad };
+    State st_ = kSize;
+    uint64_t size_ = 0;
+    int digits_ = 0;
+};
+
+// Room for 1 MiB in flight towards an agent (uploads): fewer wakeups on both sides. A limit,
+// not an allocation.
+void widen_send_buffer(net::local::stream_protocol::socket& s) {
+    beast::error_code ig;
+    s.set_option(net::socket_base::send_buffer_size(1 << 20), ig);
 }
 
 // Relays one request/response exchange between the client and an upstream stream (the agent's
@@ -142,31 +242,63 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
     // (it sends nothing while a response streams; EOF means it disconnected).
     std::optional<http::request_parser<http::buffer_body>> bp;
     bool client_done = false, client_failed = false, client_gone = false, resp_done = false, body_sent = !has_body;
+    bool req_body_done = !has_body;
     net::steady_timer client_wait(io, net::steady_timer::time_point::max());
     net::spawn(y, [&](Yield y2) {
         beast::error_code e;
         if (has_body) {
             bp.emplace(std::move(hp));
             bp->body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.74 treats it as 0
-            std::vector<char> buf(kRelayChunk);
-            std::string out = std::move(uhdr);
-            while (!bp->is_done()) {
-                bp->get().body().data = buf.data();
-                bp->get().body().size = buf.size();
-                http::async_read_some(client, cbuf, *bp, y2[e]);
-                if (e == http::error::need_buffer) e = {};
-                if (e) {
-                    client_failed = true;
-                    break;
+            std::unique_ptr<char[]> buf(new char[kRelayMax]);
+            std::string head = std::move(uhdr);  // leaves with the first piece
+            // Once the parser has used up what cbuf held, the rest of a Content-Length body is
+            // read straight into buf, as much as the socket has, and written on unchanged.
+            bool raw = false;
+            uint64_t left = 0;
+            while (!req_body_done) {
+                size_t n = 0;
+                if (!raw && cbuf.size() == 0 && !req_chunked && bp->content_length_remaining()) {
+                    raw = true;
+                    left = *bp->content_length_remaining();
                 }
-                size_t n = buf.size() - bp->get().body().size;
-                if (n) append_piece(out, req_chunked, buf.data(), n);
-                if (bp->is_done() && req_chunked) out.append("0\r\n\r\n", 5);
-                if (!out.empty() && !write_all(up, {net::buffer(out)}, y2)) {
-                    client_failed = true;
-                    break;
+                if (raw) {
+                    n = client.async_read_some(net::buffer(buf.get(), static_cast<size_t>(std::min<uint64_t>(left, kRelayMax))), y2[e]);
+                    if (e) {
+                        client_failed = true;
+                        break;
+                    }
+                    left -= n;
+                    req_body_done = left == 0;
+                } else {
+                    // Beast reads at most cbuf's free capacity: give it room for a full read.
+                    if (cbuf.capacity() - cbuf.size() < kParserRead) cbuf.reserve(cbuf.size() + kParserRead);
+                    bp->get().body().data = buf.get();
+                    bp->get().body().size = kRelayMax;
+                    http::async_read_some(client, cbuf, *bp, y2[e]);
+                    if (e == http::error::need_buffer) e = {};
+                    if (e) {
+                        client_failed = true;
+                        break;
+                    }
+                    n = kRelayMax - bp->get().body().size;
+                    req_body_done = bp->is_done();
                 }
-                out.clear();
+                char chdr[24];
+                net::const_buffer parts[5];
+                size_t np = 0;
+                if (!head.empty()) parts[np++] = net::buffer(head);
+                if (n && req_chunked) parts[np++] = net::buffer(chdr, static_cast<size_t>(snprintf(chdr, sizeof chdr, "%zx\r\n", n)));
+                if (n) parts[np++] = net::buffer(buf.get(), n);
+                if (n && req_chunked) parts[np++] = net::buffer("\r\n", 2);
+                if (req_body_done && req_chunked) parts[np++] = net::buffer("0\r\n\r\n", 5);
+                if (np) {
+                    net::async_write(up, std::vector<net::const_buffer>(parts, parts + np), whole_buffers, y2[e]);
+                    if (e) {
+                        client_failed = true;
+                        break;
+                    }
+                }
+                head.clear();
             }
             body_sent = !client_failed;
             if (client_failed) {
@@ -190,7 +322,7 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
     auto finish_client_side = [&] {
         resp_done = true;
         if (!client_done) {
-            if (bp && !bp->is_done()) keep = false;  // unread body: the connection cannot be reused
+            if (!req_body_done) keep = false;  // unread body: the connection cannot be reused
             beast::error_code ig;
             client.cancel(ig);
             while (!client_done) client_wait.async_wait(y[ig]);
@@ -255,20 +387,68 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
     cres.keep_alive(keep);
     const bool up_keep = ures.keep_alive();
 
-    // Body: everything the upstream has sent so far is parsed first and leaves in one write,
-    // just before the relay would wait for more (the header goes with the first piece). Each
-    // upstream write is thus flushed at once, in one client write, not one per piece.
     std::string out = serialize(cres.base());
-    bool ok = true;
+    bool ok = true, resp_complete = !body_follows;
     auto flush = [&] {
         if (out.empty()) return true;
         bool r = write_all(client, {net::buffer(out)}, y);
         out.clear();
         return r;
     };
-    if (body_follows) {
+    if (body_follows && !out_chunked) {
+        // A Content-Length body goes through unparsed: what came with the header leaves with
+        // the response header, then each read from upstream is written on as it is.
+        uint64_t left = *rp.content_length();
+        size_t first = static_cast<size_t>(std::min<uint64_t>(ubuf.size(), left));
+        ok = write_all(client, {net::buffer(out), net::buffer(ubuf.data().data(), first)}, y);
+        out.clear();
+        ubuf.consume(first);
+        left -= first;
+        std::unique_ptr<char[]> buf;
+        size_t cap = kRelayChunk;
+        while (ok && left > 0) {
+            if (!buf) buf.reset(new char[kRelayMax]);
+            size_t r = up.async_read_some(net::buffer(buf.get(), static_cast<size_t>(std::min<uint64_t>(left, cap))), y[ec]);
+            if (ec) {
+                ok = false;  // truncated
+                break;
+            }
+            if (r == cap && cap < kRelayMax) cap *= 2;
+            left -= r;
+            ok = write_all(client, {net::buffer(buf.get(), r)}, y);
+        }
+        resp_complete = ok;
+    } else if (body_follows && ures.chunked()) {
+        // A chunked body goes through unchanged too (only scanned for its end): each read from
+        // upstream is written on at once, so every upstream write reaches the client unbatched.
+        ChunkScanner sc;
+        size_t first = sc.feed(static_cast<const char*>(ubuf.data().data()), ubuf.size());
+        ok = write_all(client, {net::buffer(out), net::buffer(ubuf.data().data(), first)}, y);
+        out.clear();
+        ubuf.consume(first);
+        std::unique_ptr<char[]> buf;
+        size_t cap = kRelayChunk;
+        while (ok && !sc.done() && !sc.bad()) {
+            if (!buf) buf.reset(new char[kRelayMax]);
+            size_t r = up.async_read_some(net::buffer(buf.get(), cap), y[ec]);
+            if (ec) {
+                ok = false;  // truncated
+                break;
+            }
+            if (r == cap && cap < kRelayMax) cap *= 2;
+            size_t used = sc.feed(buf.get(), r);
+            if (used < r) ubuf.commit(net::buffer_copy(ubuf.prepare(r - used), net::buffer(buf.get() + used, r - used)));
+            ok = write_all(client, {net::buffer(buf.get(), used)}, y);
+        }
+        if (sc.bad()) ok = false;  // malformed upstream framing: the client's body is cut short
+        resp_complete = ok && sc.done();
+    } else if (body_follows) {
+        // Close-delimited: re-framed as chunks; everything the upstream has sent so far leaves
+        // in one write just before the relay would wait for more (the header goes with the first
+        // piece). Each upstream write is thus flushed at once, in one client write.
         rp.eager(true);
         std::vector<char> buf(kRelayChunk);
+        size_t cap = kRelayChunk;  // read size: grows while reads fill it
         while (!rp.is_done()) {
             beast::error_code pec = http::error::need_more;
             if (ubuf.size()) {
@@ -280,20 +460,20 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
                 if (pec == http::error::need_buffer) pec = {};
                 if (!pec && used == 0) pec = http::error::need_more;  // no progress without more bytes
                 size_t n = buf.size() - rp.get().body().size;
-                if (n) append_piece(out, out_chunked, buf.data(), n);
+                if (n) append_chunk(out, buf.data(), n);
                 if (rp.is_done()) break;
                 if (pec && pec != http::error::need_more) {  // malformed upstream response
                     ok = false;
                     break;
                 }
-                if (!pec && out.size() < kRelayChunk) continue;  // more to parse in ubuf
+                if (!pec && out.size() < cap) continue;  // more to parse in ubuf
             }
             if (!flush()) {
                 ok = false;
                 break;
             }
             if (pec != http::error::need_more) continue;
-            size_t r = up.async_read_some(ubuf.prepare(kRelayChunk), y[ec]);
+            size_t r = up.async_read_some(ubuf.prepare(cap), y[ec]);
             if (ec) {
                 // A close-delimited body ends at EOF; anything else is a truncated response.
                 beast::error_code eec;
@@ -302,12 +482,17 @@ bool relay(net::io_context& io, tcp::socket& client, beast::flat_buffer& cbuf,
                 break;
             }
             ubuf.commit(r);
+            if (r == cap && cap < kRelayMax) {
+                cap *= 2;
+                buf.resize(cap);
+            }
         }
+        if (ok) out.append("0\r\n\r\n", 5);
+        resp_complete = ok && rp.is_done();
     }
-    if (ok && out_chunked) out.append("0\r\n\r\n", 5);
     if (ok && !flush()) ok = false;
     finish_client_side();
-    *up_reusable = ok && keep_up && up_keep && rp.is_done() && ubuf.size() == 0 && body_sent && !cut && !client_gone;
+    *up_reusable = ok && keep_up && up_keep && resp_complete && ubuf.size() == 0 && body_sent && !cut && !client_gone;
     return ok && keep;
 }
 
@@ -492,6 +677,7 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
         if (!up.is_open()) {
             up.async_connect(net::local::stream_protocol::endpoint(sb->jail->agent_socket()), y[ec]);
             if (ec) return reply(502, sandbox_502(id, "The sandbox is running but its agent is not reachable"));
+            widen_send_buffer(up);
         }
         bool reusable = false;
         bool keep = relay_cuttable(up, true, &reusable);
@@ -503,6 +689,7 @@ bool Front::proxy(tcp::socket& sock, beast::flat_buffer& buf, http::request_pars
         UnixSocket up(io_);
         up.async_connect(net::local::stream_protocol::endpoint(Manager::code_interpreter_socket(*sb)), y[ec]);
         if (ec) return reply(502, sandbox_502(id, "The sandbox is running but port is not open", port));
+        widen_send_buffer(up);
         bool reusable = false;
         return relay_cuttable(up, false, &reusable);
     }

@@ -141,6 +141,16 @@ int e2b_exec_wait(e2b_exec* exec, int32_t* exit_code) {
     });
 }
 
+int e2b_exec_end_status(e2b_buf* out, const e2b_exec* exec) {
+    return guard([&] {
+        need(out, "out");
+        need(exec, "exec");
+        std::string st = exec->e->end_error();
+        fill_buf(out, st.data(), st.size());
+        return E2B_OK;
+    });
+}
+
 int e2b_exec_kill(e2b_exec* exec) {
     return guard([&] {
         need(exec, "exec");

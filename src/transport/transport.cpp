@@ -627,10 +627,59 @@ void Shared::run_event(Event& ev) {
 
 Call::~Call() = default;
 
-void Call::cancel() {
-    if (s_->cancel_requested.exchange(true)) return;
-    s_->sh->post_cancel(s_);
+namespace {
+void cancel_state(const std::shared_ptr<Call::State>& s) {
+    if (s->cancel_requested.exchange(true)) return;
+    s->sh->post_cancel(s);
 }
+}  // namespace
+
+void Call::cancel() { cancel_state(s_); }
+
+// ---- cancel tokens -------------------------------------------------------------------------
+
+struct CancelToken {
+    mutable std::mutex mu;
+    bool triggered = false;
+    std::vector<std::weak_ptr<Call::State>> calls;  // started by a thread while bound
+};
+
+namespace {
+thread_local std::shared_ptr<CancelToken> t_cancel;
+
+// Called on the starting thread: true when the new call must end at once (already triggered).
+bool track_call(const std::shared_ptr<Call::State>& s) {
+    if (!t_cancel) return false;
+    std::lock_guard<std::mutex> lk(t_cancel->mu);
+    if (t_cancel->triggered) return true;
+    auto& v = t_cancel->calls;
+    if (v.size() >= 64)  // drop the ended ones now and then: a token may live long
+        v.erase(std::remove_if(v.begin(), v.end(), [](const auto& w) { return w.expired(); }), v.end());
+    v.push_back(s);
+    return false;
+}
+}  // namespace
+
+std::shared_ptr<CancelToken> cancel_token_new() { return std::make_shared<CancelToken>(); }
+
+void cancel_token_trigger(CancelToken& t) {
+    std::vector<std::weak_ptr<Call::State>> calls;
+    {
+        std::lock_guard<std::mutex> lk(t.mu);
+        if (t.triggered) return;
+        t.triggered = true;
+        calls.swap(t.calls);
+    }
+    for (auto& w : calls)
+        if (auto s = w.lock()) cancel_state(s);
+}
+
+bool cancel_token_triggered(const CancelToken& t) {
+    std::lock_guard<std::mutex> lk(t.mu);
+    return t.triggered;
+}
+
+void cancel_token_bind(std::shared_ptr<CancelToken> t) { t_cancel = std::move(t); }
 
 bool Call::done() const { return s_->done.load(); }
 
@@ -690,6 +739,7 @@ std::shared_ptr<Call> Transport::start_impl(Request req, Callbacks cbs, bool for
     st->cbs = std::move(cbs);
     st->queued = sh_->opts.delivery == Delivery::kQueued && !force_service_thread;
     st->sh = sh_;
+    if (track_call(st)) st->cancel_requested = true;  // begin() ends it as canceled
     {
         std::lock_guard<std::mutex> lk(sh_->mu);
         sh_->to_start.push_back(st);

@@ -87,6 +87,16 @@ struct Callbacks {
 class Transport;
 struct Shared;
 
+// Cancellation of blocking calls (e2b_cancel): while a token is bound to a thread, every request
+// that thread starts is tracked by it, and triggering the token cancels them (E2B_ECANCELED);
+// requests started after the trigger fail at once. The bound thread needs no other cooperation,
+// so every blocking call (and each step of a composite one) is covered.
+struct CancelToken;
+std::shared_ptr<CancelToken> cancel_token_new();
+void cancel_token_trigger(CancelToken& t);  // any thread, idempotent
+bool cancel_token_triggered(const CancelToken& t);
+void cancel_token_bind(std::shared_ptr<CancelToken> t);  // calling thread; nullptr unbinds
+
 // Handle to one request. Release it whenever; the transport keeps what it needs alive.
 class Call {
 public:

@@ -9,6 +9,8 @@
 namespace e2b {
 
 std::string base64_encode(std::string_view bytes, bool pad = true);
+// Appends the encoding of `bytes` to `out` (one resize, no per-character appends).
+void base64_append(std::string& out, std::string_view bytes, bool pad = true);
 // Accepts standard and URL-safe alphabets, padded or not (proto3 JSON rule). nullopt if invalid.
 std::optional<std::string> base64_decode(std::string_view text);
 

@@ -335,3 +335,59 @@ tAgent('no fd or zombie leaks; round-trip timing', async () => {
     assert.equal(agentFds(), before, 'agent fd count changed');
     assert.equal(agentZombies(), 0, 'zombie children of the agent');
 });
+
+// Raw Connect stream on the agent's socket, so that the test decides when the response is read.
+tAgent('output flood: a client that stops reading pauses the producer, then gets every byte', async () => {
+    const size = 48 << 20;
+    const agentRss = () => Number(fs.readFileSync(`/proc/${agent.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) * 1024;
+    const msg = Buffer.from(JSON.stringify({ process: { cmd: '/bin/sh', args: ['-c', `head -c ${size} /dev/zero`] } }));
+    const env = Buffer.alloc(5);
+    env.writeUInt32BE(msg.length, 1);
+    const body = Buffer.concat([env, msg]);
+    const rssBefore = agentRss();
+    const s = net.connect(path.join(tmp, 'agent.sock'));
+    await new Promise((res, rej) => { s.once('connect', res); s.once('error', rej); });
+    s.pause();
+    s.write(`POST /process.Process/Start HTTP/1.1\r\nHost: x\r\nContent-Type: application/connect+json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n`);
+    s.write(body);
+    await sleep(1500);  // the output far exceeds what the agent may queue for a stalled client
+    const grown = agentRss() - rssBefore;
+    console.log(`# agent RSS growth with a stalled reader: ${(grown / 1048576).toFixed(1)} MiB`);
+    assert.ok(grown < 24 << 20, `agent RSS grew by ${grown} bytes while the client did not read`);
+
+    const parts = [];
+    await new Promise((res, rej) => {
+        s.on('data', (d) => {
+            parts.push(d);
+            if (d.length >= 5 && d.subarray(d.length - 5).toString() === '0\r\n\r\n') res();
+        });
+        s.on('error', rej);
+        s.on('close', () => rej(new Error('connection closed before the end of the stream')));
+        s.resume();
+    });
+    s.destroy();
+    const all = Buffer.concat(parts);
+    const head = all.indexOf('\r\n\r\n');
+    assert.match(all.subarray(0, head).toString(), /^HTTP\/1\.1 200 /);
+    const chunks = [];
+    for (let at = head + 4; ;) {  // de-chunk
+        const eol = all.indexOf('\r\n', at);
+        const n = parseInt(all.subarray(at, eol).toString(), 16);
+        if (n === 0) break;
+        chunks.push(all.subarray(eol + 2, eol + 2 + n));
+        at = eol + 2 + n + 2;
+    }
+    const stream = Buffer.concat(chunks);
+    let bytes = 0, end = null;
+    for (let at = 0; at < stream.length;) {  // Connect envelopes
+        const flags = stream[at], n = stream.readUInt32BE(at + 1);
+        const m = JSON.parse(stream.subarray(at + 5, at + 5 + n).toString());
+        at += 5 + n;
+        if (flags & 2) break;
+        if (m.event?.data?.stdout) bytes += Buffer.from(m.event.data.stdout, 'base64').length;
+        if (m.event?.end) end = m.event.end;
+    }
+    assert.equal(bytes, size);
+    assert.deepEqual(end, { exited: true, status: 'exit status 0' });
+});

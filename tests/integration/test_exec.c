@@ -530,6 +530,41 @@ static void test_by_pid(void **state) {
     assert_failed_with(e2b_process_send_pty_input(g_sb, 999999, "x", 1), E2B_ENOTFOUND);
 }
 
+/* The end status text, read from inside on_exit (no e2b_exec_wait needed). */
+static e2b_exec *g_status_exec;
+static char g_status[64];
+static void on_exit_status(int32_t code, const e2b_error *err, void *p) {
+    e2b_buf b = E2B_BUF_INIT;
+    if (e2b_exec_end_status(&b, g_status_exec) == E2B_OK) snprintf(g_status, sizeof g_status, "%s", b.ptr);
+    e2b_buf_dispose(&b);
+}
+static void test_end_status(void **state) {
+    (void)state;
+    e2b_exec_callbacks c = E2B_EXEC_CALLBACKS_INIT;
+    c.on_exit = on_exit_status;
+    g_status[0] = 0;
+    /* started without callbacks' access to the handle yet: the command waits for a file */
+    e2b_exec *x = NULL;
+    assert_int_equal(e2b_exec_start(&x, g_sb, "while [ ! -e /tmp/go-status ]; do sleep 0.02; done; exit 3", NULL, &c),
+                     E2B_OK);
+    g_status_exec = x;
+    e2b_buf b = E2B_BUF_INIT;
+    assert_int_equal(e2b_exec_end_status(&b, x), E2B_OK); /* still running: "" */
+    assert_string_equal(b.ptr, "");
+    e2b_buf_dispose(&b);
+    assert_int_equal(e2b_files_write(g_sb, "/tmp/go-status", "", 0, NULL), E2B_OK);
+    int32_t code = 0;
+    assert_int_equal(e2b_exec_wait(x, &code), E2B_ECOMMAND_EXIT);
+    assert_int_equal(code, 3);
+    assert_string_equal(g_status, "exit status 3"); /* on_exit ran before wait returned */
+    assert_int_equal(e2b_exec_end_status(&b, x), E2B_OK);
+    assert_string_equal(b.ptr, "exit status 3");
+    e2b_buf_dispose(&b);
+    assert_int_equal(e2b_exec_end_status(NULL, x), E2B_EINVAL);
+    assert_int_equal(e2b_exec_end_status(&b, NULL), E2B_EINVAL);
+    e2b_exec_free(x);
+}
+
 /* Handles freed while their streams still run, then the sandbox and the client at once: the
  * streams end on the service thread after their sandbox is gone (no use after free: ASan), and
  * wait() returns only after on_exit returned (the sink is then safe to reuse). */
@@ -585,6 +620,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_queued_delivery),
         cmocka_unit_test(test_version_compat),
         cmocka_unit_test(test_by_pid),
+        cmocka_unit_test(test_end_status),
         cmocka_unit_test(test_free_order),
         cmocka_unit_test(test_server_killed), /* last: it kills the server */
     };

@@ -255,6 +255,39 @@ static void base64_variants(void**) {
         auto d = base64_decode(base64_encode(b, false));
         assert_true(d && *d == b);
     }
+    // RFC 4648 vectors, padded and not; base64_append keeps what `out` held.
+    const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char* padded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    const char* bare[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+    for (int i = 0; i < 7; ++i) {
+        assert_str(base64_encode(plain[i]), padded[i]);
+        assert_str(base64_encode(plain[i], false), bare[i]);
+        std::string out = "x:";
+        base64_append(out, plain[i]);
+        assert_str(out, std::string("x:") + padded[i]);
+    }
+    // Every length up to a few vector steps, against a plain bit-by-bit encoding.
+    const char* alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string bytes;
+    unsigned seed = 12345;
+    for (size_t len = 0; len < 100; ++len) {
+        std::string want;
+        for (size_t i = 0; i < bytes.size(); i += 3) {
+            unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+            if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+            if (i + 2 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 2]);
+            size_t chars = std::min<size_t>(4, (bytes.size() - i) * 4 / 3 + 1);
+            for (size_t k = 0; k < 4; ++k) want += k < chars ? alpha[(v >> (18 - 6 * k)) & 63] : '=';
+        }
+        assert_str(base64_encode(bytes), want);
+        seed = seed * 1103515245 + 12345;
+        bytes += static_cast<char>(seed >> 16);
+    }
+    std::string all;
+    for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+    auto back = base64_decode(base64_encode(all));
+    assert_true(back && *back == all);
+    for (const char* bad : {"Zm9v!mFy", "Zm9vY!", "Z!8", "Zm9vY", "Zm 9v", "Zm9v\n"}) assert_false(base64_decode(bad).has_value());
 }
 
 static void process_list(void**) {

@@ -8,6 +8,7 @@ const CODES = {
   [-9]: 'E2B_ECANCELED', [-10]: 'E2B_EUSER', [-11]: 'E2B_EMISUSE', [-12]: 'E2B_ESANDBOX_NOT_FOUND',
   [-13]: 'E2B_EFILE_NOT_FOUND', [-14]: 'E2B_ECOMMAND_EXIT', [-15]: 'E2B_ETEMPLATE',
   [-16]: 'E2B_ENETWORK', [-17]: 'E2B_EPROTOCOL', [-18]: 'E2B_ENOMEM',
+  [-19]: 'E2B_EPOOL_EXHAUSTED',
 };
 
 function init(self, name, message, e2bCode, httpStatus) {
@@ -58,6 +59,10 @@ class NetworkError extends SandboxError {
 class ProtocolError extends SandboxError {
   constructor(m, c = -17, h = 0) { super(m, c, h); this.name = 'ProtocolError'; }
 }
+// No SDK class: every sandbox of a SandboxPool is in use (acquire timed out).
+class PoolExhaustedError extends SandboxError {
+  constructor(m, c = -19, h = 0) { super(m, c, h); this.name = 'PoolExhaustedError'; }
+}
 class CommandExitError extends SandboxError {
   constructor(result, message) {
     super(message || `Command exited with code ${result.exitCode}`, -14, 0);
@@ -74,6 +79,7 @@ const BY_CODE = {
   [-2]: InvalidArgumentError, [-4]: NotFoundError, [-5]: TimeoutError, [-6]: AuthenticationError,
   [-7]: RateLimitError, [-8]: NotEnoughSpaceError, [-9]: AbortError, [-12]: SandboxNotFoundError,
   [-13]: FileNotFoundError, [-15]: TemplateError, [-16]: NetworkError, [-17]: ProtocolError,
+  [-19]: PoolExhaustedError,
 };
 
 // Native errors carry e2bCode/httpStatus; anything else (a bug, a TypeError) passes unchanged.
@@ -88,5 +94,5 @@ function mapError(e) {
 module.exports = {
   SandboxError, TimeoutError, InvalidArgumentError, NotEnoughSpaceError, NotFoundError,
   SandboxNotFoundError, FileNotFoundError, TemplateError, RateLimitError, AuthenticationError,
-  AbortError, NetworkError, ProtocolError, CommandExitError, mapError, CODES,
+  AbortError, NetworkError, ProtocolError, PoolExhaustedError, CommandExitError, mapError, CODES,
 };

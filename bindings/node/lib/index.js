@@ -10,107 +10,9 @@ const { mapError, AbortError, CommandExitError, InvalidArgumentError } = errors;
 
 const FLAG_INSECURE = 0x1, FLAG_NO_INTERNET = 0x2, FLAG_AUTO_PAUSE = 0x4;
 
-// ---- helpers -------------------------------------------------------------------------------
-
-function abortError(signal) {
-  const r = signal && signal.reason;
-  return r instanceof Error && r.name !== 'AbortError' ? r : new AbortError();
-}
-
-// Awaits a native promise, mapping errors. An abort rejects at once with AbortError and runs
-// onAbort (which cancels streams); a blocking C call without a cancel hook finishes in the
-// background and its result is dropped.
-async function call(promise, signal, onAbort) {
-  if (!signal) {
-    try { return await promise; } catch (e) { throw mapError(e); }
-  }
-  if (signal.aborted) {
-    if (onAbort) onAbort();
-    promise.catch(() => {});
-    throw abortError(signal);
-  }
-  let off;
-  const aborted = new Promise((_, reject) => {
-    off = () => signal.removeEventListener('abort', listener);
-    const listener = () => { if (onAbort) onAbort(); reject(abortError(signal)); };
-    signal.addEventListener('abort', listener, { once: true });
-  });
-  promise.catch(() => {});
-  try {
-    return await Promise.race([promise, aborted]);
-  } catch (e) {
-    throw mapError(e);
-  } finally {
-    off();
-  }
-}
-
-function kvList(obj, what) {
-  if (obj == null) return undefined;
-  return Object.entries(obj).map(([k, v]) => {
-    if (!k || k.includes('=') && what === 'envs') throw new InvalidArgumentError(`bad ${what} key "${k}"`);
-    return `${k}=${v}`;
-  });
-}
-
-// SDK semantics: timeoutMs 0 = no limit (libe2b: 0 = its default, < 0 = none).
-const procTimeout = (ms) => (ms === 0 ? -1 : ms);
-
-function toBuffer(data) {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (Buffer.isBuffer(data)) return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return null;
-}
-
-// A small async queue: push() from callbacks, consumed with for-await.
-class AsyncQueue {
-  constructor(onReturn) { this.items = []; this.waiters = []; this.done = false; this.error = null; this.onReturn = onReturn; }
-  push(v) {
-    if (this.done) return;
-    const w = this.waiters.shift();
-    if (w) w.resolve({ value: v, done: false }); else this.items.push(v);
-  }
-  end(err) {
-    if (this.done) return;
-    this.done = true;
-    this.error = err || null;
-    for (const w of this.waiters.splice(0)) err ? w.reject(err) : w.resolve({ value: undefined, done: true });
-  }
-  next() {
-    if (this.items.length) return Promise.resolve({ value: this.items.shift(), done: false });
-    if (this.done) return this.error ? Promise.reject(this.error) : Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-  return() {
-    if (this.onReturn) this.onReturn();
-    this.items = [];
-    this.end();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-  [Symbol.asyncIterator]() { return this; }
-}
-
-// ---- connection / clients --------------------------------------------------------------------
-
-// One native client (one libe2b service thread) per distinct connection config, shared by the
-// sandboxes that use it. Unset fields fall back to the E2B_* environment inside libe2b.
-const clients = new Map();
-function clientFor(opts = {}) {
-  const cfg = {
-    apiKey: opts.apiKey, domain: opts.domain, apiUrl: opts.apiUrl, sandboxUrl: opts.sandboxUrl,
-    requestTimeoutMs: opts.requestTimeoutMs, proxy: opts.proxy,
-  };
-  const key = JSON.stringify(cfg);
-  let c = clients.get(key);
-  if (!c) {
-    const { Client } = native();
-    try { c = new Client(cfg); } catch (e) { throw mapError(e); }
-    clients.set(key, c);
-  }
-  return c;
-}
+const { abortError, call, kvList, procTimeout, toBuffer, AsyncQueue, clientFor, LOG_LEVELS } = require('./common');
+const { Ports, PortResponse, SandboxWebSocket } = require('./ports');
+const { Artifacts, Workspace, toUnixS, metric, logsOpts, logEntry } = require('./production');
 
 function sandboxInfo(i) {
   return {
@@ -223,10 +125,17 @@ class CommandHandle {
       throw e;
     }
   }
-  async sendStdin(data, opts = {}) { return call(this._native.sendStdin(toBuffer(data)), opts.signal); }
-  async closeStdin(opts = {}) { return call(this._native.closeStdin(), opts.signal); }
+  async sendStdin(data, opts = {}) { return call(() => this._native.sendStdin(toBuffer(data)), opts.signal); }
+  async closeStdin(opts = {}) { return call(() => this._native.closeStdin(), opts.signal); }
   // Stops receiving; the process keeps running (reconnect with commands.connect(pid)).
   async disconnect() { this._native.disconnect(); }
+
+  // Stall detection: onStall({sandboxId, pid, idleMs, killed}) when the command printed nothing
+  // for idleMs (once per silence); with kill: true it is killed first. Returns {stop()}.
+  watchStall(opts = {}) {
+    if (!this._native) throw new InvalidArgumentError('the command has not started yet');
+    return stallWatch(this._native, true, opts);
+  }
 
   [Symbol.asyncIterator]() {
     const q = new AsyncQueue(() => this._iterators.delete(q));
@@ -243,10 +152,12 @@ class Commands {
   async _stream(start, opts, signal) {
     const h = new CommandHandle(this, opts);
     const onAbort = () => { if (h._native) h._native.disconnect(); else h._stopped = true; };
-    const p = start(h._handler());
-    // The exit can be dispatched before this promise settles (fast commands).
-    h._ready = p.then((n) => { h._native = n; }, () => {});
-    h._native = await call(p, signal, onAbort);
+    h._native = await call(() => {
+      const p = start(h._handler());
+      // The exit can be dispatched before this promise settles (fast commands).
+      h._ready = p.then((n) => { h._native = n; }, () => {});
+      return p;
+    }, signal, onAbort);
     if (h.exitCode === undefined && !h._endError) this._handles.set(h.pid, h);
     if (signal) {
       if (signal.aborted) h._native.disconnect();
@@ -278,34 +189,26 @@ class Commands {
   }
 
   async list(opts = {}) {
-    const l = await call(this._sbx._native().execList(), opts.signal);
+    const l = await call(() => this._sbx._native().execList(), opts.signal);
     return l.map((p) => ({ pid: p.pid, tag: p.tag, cmd: p.cmd, args: p.args }));
   }
 
-  // By-pid operations use a handle we hold, else attach briefly (the C API acts on handles).
-  async _withPid(pid, fn) {
-    const h = this._handles.get(pid);
-    if (h) return fn(h._native);
-    const s = this._sbx._native();
-    const n = await call(s.execConnect(pid, null));
-    try { return await fn(n); } finally { n.disconnect(); }
+  // By pid, without attaching (e2b_process_*): works for processes started elsewhere too.
+  _pidOp(op, pid, a, b, signal) {
+    return call(() => native().processOp(this._sbx._native(), op, pid, a, b), signal);
   }
 
   async kill(pid, opts = {}) {
     try {
-      await call(this._withPid(pid, (n) => n.kill()), opts.signal);
+      await this._pidOp('kill', pid, undefined, undefined, opts.signal);
       return true;
     } catch (e) {
       if (e.e2bCode === -4) return false;
       throw e;
     }
   }
-  async sendStdin(pid, data, opts = {}) {
-    return call(this._withPid(pid, (n) => n.sendStdin(toBuffer(data))), opts.signal);
-  }
-  async closeStdin(pid, opts = {}) {
-    return call(this._withPid(pid, (n) => n.closeStdin()), opts.signal);
-  }
+  async sendStdin(pid, data, opts = {}) { await this._pidOp('stdin', pid, toBuffer(data), undefined, opts.signal); }
+  async closeStdin(pid, opts = {}) { await this._pidOp('closeStdin', pid, undefined, undefined, opts.signal); }
 }
 
 class Pty extends Commands {
@@ -318,12 +221,8 @@ class Pty extends Commands {
     const s = this._sbx._native();
     return this._stream((fn) => s.execConnect(pid, fn), { onData: opts.onData }, opts.signal);
   }
-  async sendInput(pid, data, opts = {}) {
-    return call(this._withPid(pid, (n) => n.ptyInput(toBuffer(data))), opts.signal);
-  }
-  async resize(pid, size, opts = {}) {
-    return call(this._withPid(pid, (n) => n.ptyResize(size.cols, size.rows)), opts.signal);
-  }
+  async sendInput(pid, data, opts = {}) { await this._pidOp('ptyInput', pid, toBuffer(data), undefined, opts.signal); }
+  async resize(pid, size, opts = {}) { await this._pidOp('resize', pid, size.cols, size.rows, opts.signal); }
 }
 
 // ---- files ---------------------------------------------------------------------------------------
@@ -345,7 +244,7 @@ class Filesystem {
     const s = this._sbx._native();
     const format = opts.format || 'text';
     if (format === 'stream') return this._readStream(s, path, opts);
-    const buf = await call(s.read(path, filesOpts(opts)), opts.signal);
+    const buf = await call(() => s.read(path, filesOpts(opts)), opts.signal);
     if (format === 'bytes') return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     if (format === 'blob') return new Blob([buf]);
     return buf.toString('utf8');
@@ -398,7 +297,7 @@ class Filesystem {
     // e2b_files_write reports no entry; an absolute path is already the answer, a relative one
     // is resolved by the server.
     if (path.startsWith('/')) return { name: posix.basename(path), type: 'file', path };
-    const e = entryInfo(await call(s.stat(path, filesOpts(opts)), opts.signal));
+    const e = entryInfo(await call(() => s.stat(path, filesOpts(opts)), opts.signal));
     return { name: e.name, type: e.type, path: e.path };
   }
 
@@ -409,7 +308,7 @@ class Filesystem {
       if (pathOrFiles.length === 0) return [];
       const entries = [];
       for (const f of pathOrFiles) entries.push([f.path, await this._bytes(f.data)]);
-      await call(s.writeMany(entries, filesOpts(opts)), opts.signal);
+      await call(() => s.writeMany(entries, filesOpts(opts)), opts.signal);
       const out = [];
       for (const f of pathOrFiles) out.push(await this._writeInfo(s, f.path, opts));
       return out;
@@ -418,9 +317,10 @@ class Filesystem {
     const path = pathOrFiles;
     const buf = toBuffer(data);
     if (buf) {
-      await call(s.write(path, buf, filesOpts(opts)), opts.signal);
+      await call(() => s.write(path, buf, filesOpts(opts)), opts.signal);
     } else if (data instanceof Blob) {
-      await call(s.write(path, Buffer.from(await data.arrayBuffer()), filesOpts(opts)), opts.signal);
+      const bytes = Buffer.from(await data.arrayBuffer());
+      await call(() => s.write(path, bytes, filesOpts(opts)), opts.signal);
     } else if (data && (typeof data[Symbol.asyncIterator] === 'function' || typeof data.getReader === 'function')) {
       await this._writeStream(s, path, data, opts);
     } else {
@@ -474,26 +374,26 @@ class Filesystem {
   }
 
   async list(path, opts = {}) {
-    const l = await call(this._sbx._native().list(path, opts.depth || 1, filesOpts(opts)), opts.signal);
+    const l = await call(() => this._sbx._native().list(path, opts.depth || 1, filesOpts(opts)), opts.signal);
     return l.map(entryInfo);
   }
   async getInfo(path, opts = {}) {
-    return entryInfo(await call(this._sbx._native().stat(path, filesOpts(opts)), opts.signal));
+    return entryInfo(await call(() => this._sbx._native().stat(path, filesOpts(opts)), opts.signal));
   }
   async exists(path, opts = {}) {
-    return (await call(this._sbx._native().fileOp('exists', path, filesOpts(opts)), opts.signal)) === 1;
+    return (await call(() => this._sbx._native().fileOp('exists', path, filesOpts(opts)), opts.signal)) === 1;
   }
   async makeDir(path, opts = {}) {
-    return (await call(this._sbx._native().fileOp('makeDir', path, filesOpts(opts)), opts.signal)) === 1;
+    return (await call(() => this._sbx._native().fileOp('makeDir', path, filesOpts(opts)), opts.signal)) === 1;
   }
   async remove(path, opts = {}) {
-    await call(this._sbx._native().fileOp('remove', path, filesOpts(opts)), opts.signal);
+    await call(() => this._sbx._native().fileOp('remove', path, filesOpts(opts)), opts.signal);
   }
   // Returns the moved entry, as the SDK does (the C call reports none: one stat follows).
   async rename(oldPath, newPath, opts = {}) {
     const s = this._sbx._native();
-    await call(s.rename(oldPath, newPath, filesOpts(opts)), opts.signal);
-    return entryInfo(await call(s.stat(newPath, filesOpts(opts)), opts.signal));
+    await call(() => s.rename(oldPath, newPath, filesOpts(opts)), opts.signal);
+    return entryInfo(await call(() => s.stat(newPath, filesOpts(opts)), opts.signal));
   }
 
   async watchDir(path, onEvent, opts = {}) {
@@ -515,13 +415,32 @@ class Filesystem {
       if (handle._queue) handle._queue.end(err && err.e2bCode !== -9 ? err : undefined);
       if (opts.onExit) opts.onExit(err);
     };
-    handle._native = await call(s.watch(path, !!opts.recursive, { user: opts.user, timeoutMs: opts.timeoutMs }, handler), opts.signal);
+    handle._native = await call(() => s.watch(path, !!opts.recursive, { user: opts.user, timeoutMs: opts.timeoutMs }, handler), opts.signal);
     if (opts.signal) opts.signal.addEventListener('abort', () => handle.stop(), { once: true });
     return handle;
   }
 }
 
 // ---- sandbox --------------------------------------------------------------------------------------
+
+class StallWatch {
+  constructor(n) { this._n = n; }
+  stop() { this._n.stop(); }
+}
+
+function stallWatch(target, isExec, opts) {
+  if (typeof opts.onStall !== 'function') throw new InvalidArgumentError('onStall is required');
+  const onStall = opts.onStall;
+  const handler = (ev) => {
+    try {
+      const r = onStall(ev);
+      if (r && typeof r.catch === 'function') r.catch((e) => process.nextTick(() => { throw e; }));
+    } catch (e) { process.nextTick(() => { throw e; }); }
+  };
+  try {
+    return new StallWatch(native().stallWatch(target, isExec, { idleMs: opts.idleMs, kill: !!opts.kill }, handler));
+  } catch (e) { throw mapError(e); }
+}
 
 function createFlags(opts) {
   let f = 0;
@@ -542,7 +461,7 @@ class SandboxPaginator {
     const q = this._opts.query || {};
     let states = 0;
     for (const st of q.state || []) states |= st === 'running' ? 1 : st === 'paused' ? 2 : 0;
-    const page = await call(clientFor(this._opts).listPage({
+    const page = await call(() => clientFor(this._opts).listPage({
       states, metadata: kvList(q.metadata, 'metadata'), limit: this._opts.limit, nextToken: this.nextToken,
     }), this._opts.signal);
     this.nextToken = page.nextToken || undefined;
@@ -560,51 +479,63 @@ class Sandbox {
     this.commands = new Commands(this);
     this.pty = new Pty(this);
     this.files = new Filesystem(this);
+    this.ports = new Ports(this);
+    this.artifacts = new Artifacts(this);
+    this.workspace = new Workspace(this);
   }
-  _native() { return this._n; }
+  _native() {
+    if (this._released) throw new InvalidArgumentError('this sandbox was released to its pool');
+    return this._n;
+  }
+
+  static _createArgs(template, opts) {
+    return {
+      template: template || opts.template || this.defaultTemplate, timeoutMs: opts.timeoutMs,
+      metadata: kvList(opts.metadata, 'metadata'), envs: kvList(opts.envs, 'envs'), flags: createFlags(opts),
+      profile: opts.profile, cpuCount: opts.cpuCount, memoryMB: opts.memoryMB,
+    };
+  }
 
   static async create(template, opts) {
     if (typeof template === 'object' && template !== null) { opts = template; template = undefined; }
     opts = opts || {};
     const client = clientFor(opts);
-    const n = await call(client.createSandbox({
-      template: template || opts.template, timeoutMs: opts.timeoutMs, metadata: kvList(opts.metadata, 'metadata'),
-      envs: kvList(opts.envs, 'envs'), flags: createFlags(opts),
-    }), opts.signal);
+    const n = await call(() => client.createSandbox(this._createArgs(template, opts)), opts.signal);
     return new this(n, opts);
   }
 
   // Connects to (and resumes, if paused) an existing sandbox.
   static async connect(sandboxId, opts = {}) {
-    const n = await call(clientFor(opts).connectSandbox(sandboxId, opts.timeoutMs || 0), opts.signal);
+    const n = await call(() => clientFor(opts).connectSandbox(sandboxId, opts.timeoutMs || 0), opts.signal);
     return new this(n, opts);
   }
   async connect(opts = {}) {
-    const n = await call(clientFor(this._opts).connectSandbox(this.sandboxId, opts.timeoutMs || 0), opts.signal);
+    const n = await call(() => clientFor(this._opts).connectSandbox(this.sandboxId, opts.timeoutMs || 0), opts.signal);
     this._n = n;
     return this;
   }
 
   static async getInfo(sandboxId, opts = {}) {
-    return sandboxInfo(await call(clientFor(opts).getInfo(sandboxId), opts.signal));
+    return sandboxInfo(await call(() => clientFor(opts).getInfo(sandboxId), opts.signal));
   }
   async getInfo(opts = {}) { return Sandbox.getInfo(this.sandboxId, { ...this._opts, ...opts }); }
 
   static list(opts = {}) { return new SandboxPaginator(opts); }
 
-  // The C API kills through a sandbox handle; a static kill by id connects first (which resumes
-  // a paused sandbox before killing it). Unknown ids give false, as in the SDK.
+  // By id, without connecting (e2b_sandbox_*_id): a paused sandbox is not resumed first.
+  // Unknown ids give false, as in the SDK.
   static async kill(sandboxId, opts = {}) {
-    let s;
-    try { s = await this.connect(sandboxId, opts); } catch (e) {
+    try {
+      await call(() => native().sandboxById(clientFor(opts), 'kill', sandboxId), opts.signal);
+      return true;
+    } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;
       throw e;
     }
-    return s.kill(opts);
   }
   async kill(opts = {}) {
     try {
-      await call(this._n.kill(), opts.signal);
+      await call(() => this._native().kill(), opts.signal);
       return true;
     } catch (e) {
       if (e instanceof errors.SandboxNotFoundError) return false;
@@ -613,31 +544,198 @@ class Sandbox {
   }
 
   static async setTimeout(sandboxId, timeoutMs, opts = {}) {
-    const s = await this.connect(sandboxId, opts);
-    return s.setTimeout(timeoutMs, opts);
+    await call(() => native().sandboxById(clientFor(opts), 'setTimeout', sandboxId, timeoutMs), opts.signal);
   }
-  async setTimeout(timeoutMs, opts = {}) { await call(this._n.setTimeout(timeoutMs), opts.signal); }
+  // Pauses by id: true if it paused, false if it already was paused.
+  static async pause(sandboxId, opts = {}) {
+    return (await call(() => native().sandboxById(clientFor(opts), 'pause', sandboxId), opts.signal)) === 1;
+  }
+  static async betaPause(sandboxId, opts = {}) { return this.pause(sandboxId, opts); }
 
-  async isRunning(opts = {}) { return call(this._n.isRunning(), opts.signal); }
+  // Resource samples, oldest first: [{timestamp, cpuCount, cpuUsedPct, memUsed, memTotal, diskUsed, diskTotal}].
+  static async getMetrics(sandboxId, opts = {}) {
+    const l = await call(() => native().getMetrics(clientFor(opts), sandboxId, toUnixS(opts.start), toUnixS(opts.end)), opts.signal);
+    return l.map(metric);
+  }
+  async getMetrics(opts = {}) { return Sandbox.getMetrics(this.sandboxId, { ...this._opts, ...opts }); }
+
+  // The platform's log of the sandbox (created, paused, resumed...; not its commands' output):
+  // [{timestamp, level, message, fields}]. opts: start (Date | unix ms), limit (<= 1000),
+  // direction ('forward' | 'backward'), level (minimum), search (substring).
+  static async getLogs(sandboxId, opts = {}) {
+    const l = await call(() => native().getLogs(clientFor(opts), sandboxId, logsOpts(opts)), opts.signal);
+    return l.map(logEntry);
+  }
+  async getLogs(opts = {}) { return Sandbox.getLogs(this.sandboxId, { ...this._opts, ...opts }); }
+  async setTimeout(timeoutMs, opts = {}) { await call(() => this._native().setTimeout(timeoutMs), opts.signal); }
+
+  // Stall detection over all commands started through this connection on this sandbox:
+  // onStall({sandboxId, pid: 0, idleMs, killed}) after idleMs without output from any of them;
+  // with kill: true the sandbox is killed first. Returns {stop()}.
+  watchStall(opts = {}) { return stallWatch(this._native(), false, opts); }
+
+  async isRunning(opts = {}) { return call(() => this._native().isRunning(), opts.signal); }
   // true if it paused, false if it already was paused.
-  async pause(opts = {}) { return call(this._n.pause(), opts.signal); }
+  async pause(opts = {}) { return call(() => this._native().pause(), opts.signal); }
   async betaPause(opts = {}) { return this.pause(opts); }
 
   getHost(port) {
-    try { return this._n.getHost(port); } catch (e) { throw mapError(e); }
+    try { return this._native().getHost(port); } catch (e) { throw mapError(e); }
   }
   async uploadUrl(path, opts = {}) {
-    try { return this._n.fileUrl(true, path || '', opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
+    try { return this._native().fileUrl(true, path || '', opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
   }
   async downloadUrl(path, opts = {}) {
-    try { return this._n.fileUrl(false, path, opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
+    try { return this._native().fileUrl(false, path, opts.user, opts.useSignatureExpiration || 0); } catch (e) { throw mapError(e); }
   }
+}
+
+Sandbox.defaultTemplate = undefined;  // libe2b's default ("base")
+
+const SESSION_STATES = { 1: 'active', 2: 'paused', 3: 'ended' };
+
+// A sandbox kept between requests and addressed by its id (persist session.sessionId, resume it
+// later from any process). With idlePauseMs it pauses by itself after that long without touch().
+class Session {
+  constructor(r, opts, SandboxClass) {
+    this.sessionId = r.id;
+    this._n = r.session;
+    this.sandbox = new SandboxClass(r.sandbox, opts);
+  }
+
+  // start({...Sandbox.create options, idlePauseMs, sandboxClass})
+  static async start(opts = {}) {
+    const S = opts.sandboxClass || Sandbox;
+    const r = await call(() => native().sessionStart(clientFor(opts), S._createArgs(undefined, opts), { idlePauseMs: opts.idlePauseMs }), opts.signal);
+    return new this(r, opts, S);
+  }
+  // Resumes a paused session (or attaches to a running one). An ended one is SandboxNotFoundError.
+  static async resume(sessionId, opts = {}) {
+    const r = await call(() => native().sessionResume(clientFor(opts), sessionId, { idlePauseMs: opts.idlePauseMs, timeoutMs: opts.timeoutMs }), opts.signal);
+    return new this(r, opts, opts.sandboxClass || Sandbox);
+  }
+  // 'active' | 'paused' | 'ended' (unknown ids are 'ended').
+  static async getState(sessionId, opts = {}) {
+    return SESSION_STATES[await call(() => native().sessionState(clientFor(opts), sessionId), opts.signal)];
+  }
+
+  // Restarts the idle period.
+  async touch(opts = {}) { await call(() => this._n.touch(), opts.signal); }
+  // true if it paused, false if it already was. Resume with Session.resume(sessionId).
+  async pause(opts = {}) { return (await call(() => this._n.pause(), opts.signal)) === 1; }
+  // Kills its sandbox: true, or false when it was already gone.
+  async end(opts = {}) {
+    try {
+      await call(() => this._n.end(), opts.signal);
+      return true;
+    } catch (e) {
+      if (e instanceof errors.SandboxNotFoundError) return false;
+      throw e;
+    }
+  }
+}
+
+// A warm pool of sandboxes (libe2b's e2b_pool_*): minIdle created ahead of time, up to maxSize,
+// handed out by acquire() and given back by release(). Options: those of Sandbox.create (the
+// members' template, timeoutMs, metadata, profile...) and name, minIdle, maxSize, idleTimeoutMs,
+// maxReuse, acquireTimeoutMs, healthCheck (default true), sandboxClass.
+class SandboxPool {
+  constructor(opts = {}) {
+    this._class = opts.sandboxClass || Sandbox;
+    this._opts = opts;
+    this._out = new Set();
+    try {
+      this._n = native().poolNew(clientFor(opts), this._class._createArgs(undefined, opts), {
+        name: opts.name, minIdle: opts.minIdle, maxSize: opts.maxSize, idleTimeoutMs: opts.idleTimeoutMs,
+        maxReuse: opts.maxReuse, acquireTimeoutMs: opts.acquireTimeoutMs, noHealthCheck: opts.healthCheck === false,
+      });
+    } catch (e) { throw mapError(e); }
+  }
+
+  // A sandbox for exclusive use until release(): a warm one, else a new one while under maxSize,
+  // else waits up to timeoutMs (default: the pool's acquireTimeoutMs) for a release
+  // (PoolExhaustedError after that).
+  async acquire(opts = {}) {
+    let p, n;
+    try {
+      n = await call(() => (p = this._n.acquire(opts.timeoutMs === undefined ? -1 : opts.timeoutMs)), opts.signal);
+    } catch (e) {
+      if (p) p.then((late) => this._n.release(late, false), () => {});  // aborted: give it straight back
+      throw mapError(e);
+    }
+    const s = new this._class(n, this._opts);
+    this._out.add(s);
+    return s;
+  }
+
+  // Gives a sandbox back (discard: kill it instead of keeping it warm). Its open streams end
+  // (commands, watches, WebSockets and code runs are released); the object is unusable after.
+  release(sandbox, opts = {}) {
+    if (!this._out.has(sandbox)) throw new InvalidArgumentError('this sandbox was not acquired from this pool');
+    try { this._n.release(sandbox._n, !!opts.discard); } catch (e) { throw mapError(e); }
+    sandbox._released = true;
+    this._out.delete(sandbox);
+  }
+
+  // Housekeeping now: idle eviction, lifetime refresh, refill to minIdle.
+  maintain() { try { this._n.maintain(); } catch (e) { throw mapError(e); } }
+  // {idle, active, creating, created, reused, replaced, evicted, exhausted, createErrors,
+  //  acquisitions, waitP50Ms, waitP95Ms}
+  stats() { try { return this._n.stats(); } catch (e) { throw mapError(e); } }
+
+  // Releases what is still acquired, then kills every sandbox of the pool.
+  async close() {
+    for (const s of [...this._out]) this.release(s);
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      try { return await call(this._n.close()); } catch (e) {
+        // A call still running on a released sandbox holds it a moment longer.
+        if (e.e2bCode !== -11 || Date.now() > deadline) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+const withClient = (opts, fn) => { try { return fn(clientFor(opts)); } catch (e) { throw mapError(e); } };
+
+// Per-connection telemetry of libe2b (the client shared by sandboxes made with the same
+// connection options): Prometheus metrics, cost tracking, user log events.
+const telemetry = {
+  // Prometheus text exposition (0.0.4).
+  metrics: (opts = {}) => withClient(opts, (c) => native().metricsRender(c)),
+  // Serves GET /metrics on 127.0.0.1:port (0 = a free port); returns the port.
+  serveMetrics: (port = 0, opts = {}) => withClient(opts, (c) => native().metricsServe(c, port)),
+  stopServingMetrics: (opts = {}) => withClient(opts, (c) => native().metricsServeStop(c)),
+  // {sandboxes, runningSeconds, pausedSeconds, vcpuSeconds, gibSeconds, costUsd}
+  costTotals: (opts = {}) => withClient(opts, (c) => native().costTotals(c)),
+  // {prices, totals, sandboxes: [...]} (libe2b's JSON report, snake_case as exported).
+  costReport: (opts = {}) => withClient(opts, (c) => JSON.parse(native().costReport(c))),
+  // {vcpuSecond, gibSecond} in USD.
+  setCostPrices: (prices, opts = {}) => withClient(opts, (c) => {
+    const json = {};
+    if (prices.vcpuSecond !== undefined) json.vcpu_second = prices.vcpuSecond;
+    if (prices.gibSecond !== undefined) json.gib_second = prices.gibSecond;
+    native().costSetPrices(c, JSON.stringify(json));
+  }),
+  // Emits a user event into the structured log: log('deploy.done', {level: 'info', sandboxId, message}).
+  log: (event, fields = {}, opts = {}) => withClient(opts, (c) => {
+    const level = fields.level === undefined ? 2 : LOG_LEVELS[fields.level];
+    if (level === undefined || level > 4) throw new InvalidArgumentError(`bad log level ${fields.level}`);
+    native().logEmit(c, level, String(event), fields.sandboxId, fields.message);
+  }),
+};
+
+// A resource profile by name ('light' | 'medium' | 'heavy' | 'ml'): {cpuCount, memoryMB, timeoutMs}.
+function getProfile(name) {
+  try { return native().profileGet(name); } catch (e) { throw mapError(e); }
 }
 
 function version() { return native().version(); }
 
 module.exports = {
   Sandbox, SandboxPaginator, CommandHandle, Commands, Pty, Filesystem, WatchHandle,
+  Ports, PortResponse, SandboxWebSocket, Artifacts, Workspace, Session, SandboxPool, StallWatch, telemetry, getProfile,
   FileType, FilesystemEventType, version, libraryPath,
   ...errors,
 };

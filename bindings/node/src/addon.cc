@@ -12,280 +12,24 @@
 //   - e2b_files_read_stream / e2b_files_write_stream call back on the service thread whatever the
 //     delivery mode; those go through a napi_threadsafe_function per transfer, released when the
 //     transfer ends.
-#include <dlfcn.h>
-#include <napi.h>
-#include <uv.h>
+#include "common.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <vector>
+namespace e2bnode {
 
-#include "e2b.h"
-
-namespace {
-
-// ---- the dlopen'ed library ----------------------------------------------------------------
-
-#define E2B_FUNCS(X)                                                                               \
-    X(e2b_abi_version) X(e2b_version) X(e2b_error_last) X(e2b_status_str) X(e2b_buf_dispose)     \
-    X(e2b_client_opts_init) X(e2b_client_new) X(e2b_client_free) X(e2b_client_dispatch)          \
-    X(e2b_client_wake_fd) X(e2b_sandbox_opts_init) X(e2b_sandbox_create) X(e2b_sandbox_connect)  \
-    X(e2b_sandbox_free) X(e2b_sandbox_id) X(e2b_sandbox_envd_version) X(e2b_sandbox_kill)        \
-    X(e2b_sandbox_set_timeout) X(e2b_sandbox_pause) X(e2b_sandbox_is_running)                    \
-    X(e2b_sandbox_get_info) X(e2b_sandbox_info_free) X(e2b_list_opts_init)                       \
-    X(e2b_sandbox_list_page) X(e2b_sandbox_list_count) X(e2b_sandbox_list_at)                    \
-    X(e2b_sandbox_list_next_token) X(e2b_sandbox_list_free) X(e2b_sandbox_get_host)              \
-    X(e2b_exec_opts_init) X(e2b_exec_start) X(e2b_exec_connect) X(e2b_exec_pid) X(e2b_exec_wait) \
-    X(e2b_exec_kill) X(e2b_exec_send_stdin) X(e2b_exec_close_stdin) X(e2b_exec_disconnect)       \
-    X(e2b_exec_free) X(e2b_exec_run) X(e2b_exec_output_dispose) X(e2b_exec_list)                 \
-    X(e2b_process_list_count) X(e2b_process_list_at) X(e2b_process_list_free) X(e2b_pty_create) \
-    X(e2b_pty_send_input) X(e2b_pty_resize) X(e2b_files_opts_init) X(e2b_files_read)             \
-    X(e2b_files_read_stream) X(e2b_files_write) X(e2b_files_write_stream)                        \
-    X(e2b_files_write_many) X(e2b_files_list) X(e2b_entry_list_count) X(e2b_entry_list_at)       \
-    X(e2b_entry_list_free) X(e2b_files_stat) X(e2b_entry_info_free) X(e2b_files_exists)          \
-    X(e2b_files_make_dir) X(e2b_files_rename) X(e2b_files_remove) X(e2b_files_watch)             \
-    X(e2b_watch_stop) X(e2b_watch_free) X(e2b_files_upload_url) X(e2b_files_download_url)
-
-struct Lib {
-#define E2B_DECL(n) decltype(&::n) n = nullptr;
-    E2B_FUNCS(E2B_DECL)
-#undef E2B_DECL
-    void* dl = nullptr;
-    std::string path;
-};
-Lib L;
-
-// ---- errors -------------------------------------------------------------------------------
-
-struct Err {
-    int code = E2B_ERROR;
-    int http = 0;
-    std::string msg;
-    // Copies the calling thread's last error (call right after the failing call, same thread).
-    static Err last(int rc) {
-        Err e;
-        const e2b_error* le = L.e2b_error_last();
-        e.code = le && le->code ? le->code : rc;
-        e.http = le ? le->http_status : 0;
-        e.msg = le && le->message && *le->message ? le->message : L.e2b_status_str(rc);
-        return e;
-    }
-};
-
-// A plain Error carrying the E2B code; lib/errors.js turns it into the SDK's class.
-Napi::Value make_error(Napi::Env env, int code, int http, const std::string& msg) {
-    Napi::Error e = Napi::Error::New(env, msg);
-    e.Set("e2bCode", Napi::Number::New(env, code));
-    e.Set("httpStatus", Napi::Number::New(env, http));
-    return e.Value();
-}
-Napi::Value make_error(Napi::Env env, const Err& e) { return make_error(env, e.code, e.http, e.msg); }
-
-void throw_error(Napi::Env env, const Err& e) {
-    Napi::Error err = Napi::Error::New(env, e.msg);
-    err.Set("e2bCode", Napi::Number::New(env, e.code));
-    err.Set("httpStatus", Napi::Number::New(env, e.http));
-    err.ThrowAsJavaScriptException();
-}
-
-bool loaded(Napi::Env env) {
-    if (L.dl) return true;
-    Napi::Error::New(env, "libe2b is not loaded (call load() first)").ThrowAsJavaScriptException();
-    return false;
-}
-
-// ---- option helpers (JS objects -> C structs with owned strings) --------------------------
-
-std::optional<std::string> opt_str(const Napi::Object& o, const char* k) {
-    Napi::Value v = o.Get(k);
-    if (v.IsString()) return v.As<Napi::String>().Utf8Value();
-    return std::nullopt;
-}
-int64_t opt_i64(const Napi::Object& o, const char* k, int64_t def) {
-    Napi::Value v = o.Get(k);
-    return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : def;
-}
-uint32_t opt_u32(const Napi::Object& o, const char* k, uint32_t def) {
-    Napi::Value v = o.Get(k);
-    return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : def;
-}
-Napi::Object obj_or_empty(Napi::Env env, const Napi::Value& v) {
-    return v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(env);
-}
-
-// A NULL-terminated "k=v" list owning its strings.
-struct StrList {
-    std::vector<std::string> s;
-    std::vector<const char*> p;
-    bool present = false;
-    void from(const Napi::Value& v) {
-        if (!v.IsArray()) return;
-        present = true;
-        Napi::Array a = v.As<Napi::Array>();
-        for (uint32_t i = 0; i < a.Length(); ++i) s.push_back(a.Get(i).ToString().Utf8Value());
-    }
-    const char* const* get() {
-        if (!present) return nullptr;
-        p.clear();
-        for (auto& x : s) p.push_back(x.c_str());
-        p.push_back(nullptr);
-        return p.data();
-    }
-};
-
-const char* cstr(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
-// Keeps a JS value (a Buffer) alive while a worker reads its bytes; released on the JS thread.
-struct Pin {
-    Napi::Reference<Napi::Value> ref;
-    const char* data = nullptr;
-    size_t len = 0;
-    void set(const Napi::Value& v) {
-        if (v.IsBuffer()) {
-            auto b = v.As<Napi::Buffer<char>>();
-            data = b.Data();
-            len = b.Length();
-        } else if (v.IsTypedArray()) {
-            auto t = v.As<Napi::TypedArray>();
-            data = static_cast<const char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
-            len = t.ByteLength();
-        }
-        ref = Napi::Reference<Napi::Value>::New(v, 1);
-    }
-};
-
-// ---- async work ---------------------------------------------------------------------------
-
-// Runs `run` on the thread pool; `done` builds the resolution on the JS thread. A negative rc
-// rejects with the E2B error captured on the worker thread.
-class Task : public Napi::AsyncWorker {
-public:
-    using Run = std::function<int()>;
-    using Done = std::function<Napi::Value(Napi::Env, int)>;
-    static Napi::Promise start(Napi::Env env, Run run, Done done) {
-        auto* t = new Task(env, std::move(run), std::move(done));
-        Napi::Promise p = t->d_.Promise();
-        t->Queue();
-        return p;
-    }
-
-private:
-    Task(Napi::Env env, Run run, Done done)
-        : Napi::AsyncWorker(env, "e2b"), d_(Napi::Promise::Deferred::New(env)), run_(std::move(run)),
-          done_(std::move(done)) {}
-    void Execute() override {
-        rc_ = run_();
-        if (rc_ < 0) err_ = Err::last(rc_);
-    }
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (rc_ < 0) return d_.Reject(make_error(env, err_));
-        Napi::Value v = done_ ? done_(env, rc_) : env.Undefined();
-        if (env.IsExceptionPending()) return d_.Reject(env.GetAndClearPendingException().Value());
-        d_.Resolve(v);
-    }
-    Napi::Promise::Deferred d_;
-    Run run_;
-    Done done_;
-    int rc_ = 0;
-    Err err_;
-};
-
-// ---- client --------------------------------------------------------------------------------
-
-struct ClientState;
-// Handles whose last reference drops while we are inside e2b_client_dispatch (e.g. a GC
-// finalizer) are parked here and released after it: e2b_client_free must not run from a
-// callback.
-thread_local int g_in_dispatch = 0;
-thread_local std::vector<std::shared_ptr<void>>* g_graveyard = nullptr;
-
-template <class T>
-void drop(std::shared_ptr<T>& p) {
-    if (g_in_dispatch > 0 && p) {
-        if (!g_graveyard) g_graveyard = new std::vector<std::shared_ptr<void>>();
-        g_graveyard->push_back(std::static_pointer_cast<void>(p));
-    }
-    p.reset();
-}
-
-struct ClientState {
-    napi_env env = nullptr;
-    e2b_client* h = nullptr;
-    uv_poll_t* poll = nullptr;
-    int streams = 0;  // open exec streams and watches: the poll is ref'd while > 0
-    std::unique_ptr<Napi::AsyncContext> actx;
-
-    ~ClientState() {
-        if (poll) {
-            uv_poll_stop(poll);
-            uv_close(reinterpret_cast<uv_handle_t*>(poll),
-                     [](uv_handle_t* hd) { delete reinterpret_cast<uv_poll_t*>(hd); });
-        }
-        actx.reset();
-        if (h) L.e2b_client_free(h);
-    }
-    void stream_opened() {
-        if (streams++ == 0 && poll) uv_ref(reinterpret_cast<uv_handle_t*>(poll));
-    }
-    void stream_closed() {
-        if (--streams == 0 && poll) uv_unref(reinterpret_cast<uv_handle_t*>(poll));
-    }
-    void dispatch() {
-        Napi::Env e(env);
-        Napi::HandleScope hs(e);
-        // A callback scope: promises resolved by the callbacks run their reactions afterwards.
-        Napi::CallbackScope cs(e, *actx);
-        ++g_in_dispatch;
-        L.e2b_client_dispatch(h, 0);
-        --g_in_dispatch;
-        if (g_in_dispatch == 0 && g_graveyard) {
-            auto dead = std::move(*g_graveyard);
-            g_graveyard->clear();
-            dead.clear();  // may free handles (and clients): now outside any callback
-        }
-    }
-};
-
-// Calls a JS stream handler from a libe2b callback (JS thread, inside dispatch). An exception
-// thrown by it is reported as uncaught instead of being lost.
-Napi::Value call_handler(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
-    if (fn.IsEmpty()) return Napi::Value();
-    Napi::Env env = fn.Env();
-    Napi::Value r = fn.Call(args);
-    if (env.IsExceptionPending()) {
-        Napi::Error e = env.GetAndClearPendingException();
-        napi_fatal_exception(env, e.Value());
-        return Napi::Value();
-    }
-    return r;
-}
-
-// ---- sandbox / exec / watch state ------------------------------------------------------------
-
-struct SandboxState {
-    std::shared_ptr<ClientState> client;
-    e2b_sandbox* h = nullptr;
-    ~SandboxState() {
-        if (h) L.e2b_sandbox_free(h);
-    }
-};
-
-struct ExecState {
+struct ExecState : Child {
     std::shared_ptr<SandboxState> sbx;
     e2b_exec* h = nullptr;
     Napi::FunctionReference handler;  // (kind, value[, err]): "stdout"|"stderr"|"exit"
     bool open = false;                // counted in client->streams until exit or free
-    ~ExecState() {
+    ~ExecState() override {
         if (h) L.e2b_exec_free(h);  // no callback of ours runs after this
         if (open) sbx->client->stream_closed();
+    }
+    void detach() override {
+        if (h) L.e2b_exec_free(h);
+        h = nullptr;
+        if (open) on_exit(-1, nullptr, this, true);
+        sbx.reset();
     }
     static int on_out(const char* d, size_t n, void* p, const char* kind) {
         auto* s = static_cast<ExecState*>(p);
@@ -297,12 +41,15 @@ struct ExecState {
     }
     static int on_stdout(const char* d, size_t n, void* p) { return on_out(d, n, p, "stdout"); }
     static int on_stderr(const char* d, size_t n, void* p) { return on_out(d, n, p, "stderr"); }
-    static void on_exit(int32_t code, const e2b_error* err, void* p) {
+    static void on_exit(int32_t code, const e2b_error* err, void* p) { on_exit(code, err, p, false); }
+    static void on_exit(int32_t code, const e2b_error* err, void* p, bool released) {
         auto* s = static_cast<ExecState*>(p);
         if (!s->handler.IsEmpty()) {
             Napi::Env env = s->handler.Env();
             Napi::HandleScope hs(env);
-            Napi::Value e = err ? make_error(env, err->code, err->http_status, err->message) : env.Null();
+            Napi::Value e = released ? make_error(env, released_error())
+                            : err    ? make_error(env, err->code, err->http_status, err->message)
+                                     : env.Null();
             call_handler(s->handler, {Napi::String::New(env, "exit"), Napi::Number::New(env, code), e});
             s->handler.Reset();  // terminal: breaks the JS <-> native cycle
         }
@@ -315,24 +62,32 @@ struct ExecState {
         e2b_exec_callbacks c = E2B_EXEC_CALLBACKS_INIT;
         c.on_stdout = on_stdout;
         c.on_stderr = on_stderr;
-        c.on_exit = on_exit;
+        c.on_exit = static_cast<void (*)(int32_t, const e2b_error*, void*)>(on_exit);
         c.payload = this;
         return c;
     }
 };
 
-struct WatchState {
-    std::shared_ptr<SandboxState> sbx;
-    e2b_watch* h = nullptr;
+struct WatchState : Child {
+    std::shared_ptr<ClientState> client;
+    std::shared_ptr<SandboxState> sbx;  // a watch must be freed before its sandbox
+    e2b_watch* h = nullptr;             // owned by the NativeWatch (JS thread)
     Napi::FunctionReference handler;  // ("event", type, name) | ("end", err)
     bool open = false;
     bool ended = false;
     // on_end may follow e2b_watch_free (queued delivery), so the payload is a separately owned
     // shared_ptr released by on_end itself.
     std::shared_ptr<WatchState>* self = nullptr;
-    ~WatchState() {
-        if (open) sbx->client->stream_closed();
+    ~WatchState() override {
+        if (open) client->stream_closed();
     }
+    // Stops and frees the watch (on_end follows, queued, and ends the JS side).
+    void release() {
+        if (h) L.e2b_watch_free(h);
+        h = nullptr;
+        drop(sbx);
+    }
+    void detach() override { release(); }
     static void on_event(const e2b_fs_event* ev, void* p) {
         auto* s = static_cast<std::shared_ptr<WatchState>*>(p)->get();
         if (s->handler.IsEmpty()) return;
@@ -355,7 +110,7 @@ struct WatchState {
         }
         if (s->open) {
             s->open = false;
-            s->sbx->client->stream_closed();
+            s->client->stream_closed();
         }
         std::shared_ptr<WatchState> keep = std::move(*holder);
         delete holder;
@@ -488,20 +243,15 @@ public:
         return DefineClass(env, "NativeWatch", {InstanceMethod("stop", &Watch::Stop)});
     }
     explicit Watch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Watch>(info) {}
-    ~Watch() { release(); }
-    e2b_watch* h = nullptr;
-    std::shared_ptr<SandboxState> sbx;  // a watch must be freed before its sandbox
+    ~Watch() {
+        if (st_) st_->release();  // on_end follows (queued) and releases the holder
+        drop(st_);
+    }
+    std::shared_ptr<WatchState> st_;
 
 private:
-    void release() {
-        if (h) {
-            L.e2b_watch_free(h);  // on_end follows (queued) and releases the WatchState
-            h = nullptr;
-        }
-        drop(sbx);
-    }
     Napi::Value Stop(const Napi::CallbackInfo& info) {
-        if (h) L.e2b_watch_stop(h);
+        if (st_ && st_->h) L.e2b_watch_stop(st_->h);
         return info.Env().Undefined();
     }
 };
@@ -536,10 +286,40 @@ Client::Client(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Client>(info) 
     co.delivery = E2B_DELIVERY_QUEUED;
     auto st = std::make_shared<ClientState>();
     st->env = env;
+    auto log_file = opt_str(o, "logFile");
+    co.log_file = cstr(log_file);
+    co.log_level = int32_t(opt_i64(o, "logLevel", 0));
+    Napi::Value on_log = o.Get("onLog");
+    if (on_log.IsFunction()) {
+        using Sink = ClientState::LogSink;
+        st->log = std::make_shared<Sink>();
+        st->log->tsfn = Napi::ThreadSafeFunction::New(
+            env, on_log.As<Napi::Function>(), "e2b.log", 0, 1, new std::shared_ptr<Sink>(st->log),
+            [](Napi::Env, std::shared_ptr<Sink>* ctx) {
+                {
+                    std::lock_guard<std::mutex> lk((*ctx)->mu);
+                    (*ctx)->alive = false;
+                }
+                delete ctx;
+            });
+        st->log->tsfn.Unref(env);
+        co.log_payload = st->log.get();  // the sink outlives the client (ClientState owns both)
+        co.log_cb = [](int32_t level, const char* line, size_t len, void* p) {
+            auto* sink = static_cast<Sink*>(p);
+            std::lock_guard<std::mutex> lk(sink->mu);
+            if (!sink->alive) return;
+            auto* item = new std::pair<int32_t, std::string>(level, std::string(line, len));
+            napi_status s = sink->tsfn.NonBlockingCall(item, [](Napi::Env env, Napi::Function fn, std::pair<int32_t, std::string>* it) {
+                if (env != nullptr) call_handler_once(fn, {Napi::Number::New(env, it->first), Napi::String::New(env, it->second)});
+                delete it;
+            });
+            if (s != napi_ok) delete item;
+        };
+    }
     int rc = L.e2b_client_new(&st->h, &co);
     if (rc < 0) {
         throw_error(env, Err::last(rc));
-        return;
+        return;  // st (and its log TSFN) released here
     }
     st->actx = std::make_unique<Napi::AsyncContext>(env, "e2b.dispatch");
     uv_loop_t* loop = nullptr;
@@ -554,25 +334,6 @@ Client::Client(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Client>(info) 
     st_ = std::move(st);
 }
 
-struct SandboxOpts {
-    std::optional<std::string> tmpl;
-    StrList metadata, envs;
-    e2b_sandbox_opts o;
-    explicit SandboxOpts(Napi::Object js) {
-        L.e2b_sandbox_opts_init(&o, E2B_SANDBOX_OPTS_VERSION);
-        tmpl = opt_str(js, "template");
-        metadata.from(js.Get("metadata"));
-        envs.from(js.Get("envs"));
-        o.timeout_ms = opt_i64(js, "timeoutMs", 0);
-        o.flags = opt_u32(js, "flags", 0);
-    }
-    const e2b_sandbox_opts* get() {
-        o.template_id = cstr(tmpl);
-        o.metadata = metadata.get();
-        o.envs = envs.get();
-        return &o;
-    }
-};
 
 Napi::Value Client::CreateSandbox(const Napi::CallbackInfo& info) {
     auto so = std::make_shared<SandboxOpts>(obj_or_empty(info.Env(), info[0]));
@@ -786,6 +547,7 @@ Napi::Value Sandbox::StartStream(const Napi::CallbackInfo& info, int kind) {
     }, [es](Napi::Env env, int) {
         Napi::Object o = g_exec_ctor->New({});
         Exec::Unwrap(o)->st_ = es;
+        es->sbx->adopt(es);
         return o;
     });
     // On failure no callback runs (libe2b releases the stream) and `es` (open) is released with
@@ -1130,6 +892,7 @@ Napi::Value Sandbox::FilesWatch(const Napi::CallbackInfo& info) {
     auto fo = std::make_shared<FilesOpts>(obj_or_empty(env, info[2]));
     auto ws = std::make_shared<WatchState>();
     ws->sbx = st_;
+    ws->client = st_->client;
     ws->handler = Napi::Persistent(info[3].As<Napi::Function>());
     auto* holder = new std::shared_ptr<WatchState>(ws);
     ws->self = holder;
@@ -1151,11 +914,11 @@ Napi::Value Sandbox::FilesWatch(const Napi::CallbackInfo& info) {
                                    holder, fo->get());
         if (rc >= 0) g->ok = true;
         return rc;
-    }, [h, st](Napi::Env env, int) {
+    }, [h, ws](Napi::Env env, int) {
         Napi::Object o = g_watch_ctor->New({});
-        Watch* w = Watch::Unwrap(o);
-        w->h = *h;
-        w->sbx = st;
+        ws->h = *h;
+        Watch::Unwrap(o)->st_ = ws;
+        ws->sbx->adopt(ws);
         return o;
     });
 }
@@ -1221,9 +984,65 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
     return Napi::String::New(env, path);
 }
 
+// cancelToken() -> a function that triggers it (the token itself stays native);
+// cancelNext(token | null): the next Task started on this thread takes it.
+Napi::FunctionReference* g_cancel_ctor = nullptr;
+class Cancel : public Napi::ObjectWrap<Cancel> {
+public:
+    static Napi::Function Init(Napi::Env env) {
+        return DefineClass(env, "NativeCancel", {InstanceMethod("trigger", &Cancel::Trigger)});
+    }
+    explicit Cancel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Cancel>(info) {}
+    std::shared_ptr<CancelState> st_;
+
+private:
+    Napi::Value Trigger(const Napi::CallbackInfo& info) {
+        if (st_) L.e2b_cancel_trigger(st_->h);
+        return info.Env().Undefined();
+    }
+};
+
+Napi::Value CancelToken(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!loaded(env)) return env.Undefined();
+    auto st = std::make_shared<CancelState>();
+    int rc = L.e2b_cancel_new(&st->h);
+    if (rc < 0) {
+        throw_error(env, Err::last(rc));
+        return env.Undefined();
+    }
+    Napi::Object o = g_cancel_ctor->New({});
+    Cancel::Unwrap(o)->st_ = st;
+    return o;
+}
+
+Napi::Value CancelNext(const Napi::CallbackInfo& info) {
+    g_next_cancel = info[0].IsObject() ? Cancel::Unwrap(info[0].As<Napi::Object>())->st_ : nullptr;
+    return info.Env().Undefined();
+}
+
 Napi::Value Version(const Napi::CallbackInfo& info) {
     if (!loaded(info.Env())) return info.Env().Undefined();
     return Napi::String::New(info.Env(), L.e2b_version());
+}
+
+std::shared_ptr<ClientState> client_of(const Napi::Value& v) { return Client::Unwrap(v.As<Napi::Object>())->st_; }
+std::shared_ptr<SandboxState> sandbox_of(const Napi::Value& v) { return Sandbox::Unwrap(v.As<Napi::Object>())->st_; }
+Napi::Object wrap_sandbox(Napi::Env env, std::shared_ptr<SandboxState> st) { return Sandbox::wrap(env, std::move(st)); }
+e2b_exec* exec_of(const Napi::Value& v, std::shared_ptr<void>* keep, std::shared_ptr<SandboxState>* sbx) {
+    if (!v.IsObject()) return nullptr;
+    auto st = Exec::Unwrap(v.As<Napi::Object>())->st_;
+    if (!st || !st->h) return nullptr;
+    *keep = st;
+    *sbx = st->sbx;
+    return st->h;
+}
+void sandbox_retire(const Napi::Value& v) {
+    Sandbox* s = Sandbox::Unwrap(v.As<Napi::Object>());
+    auto dead = std::make_shared<SandboxState>();
+    dead->client = s->st_->client;
+    std::swap(s->st_, dead);
+    drop(dead);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -1231,7 +1050,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     g_sandbox_ctor = new Napi::FunctionReference(Napi::Persistent(Sandbox::Init(env)));
     g_exec_ctor = new Napi::FunctionReference(Napi::Persistent(Exec::Init(env)));
     g_watch_ctor = new Napi::FunctionReference(Napi::Persistent(Watch::Init(env)));
+    g_cancel_ctor = new Napi::FunctionReference(Napi::Persistent(Cancel::Init(env)));
     env.AddCleanupHook([] {
+        delete g_cancel_ctor;
+        g_cancel_ctor = nullptr;
+        g_next_cancel.reset();
         delete g_sandbox_ctor;
         delete g_exec_ctor;
         delete g_watch_ctor;
@@ -1239,11 +1062,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     });
     exports.Set("load", Napi::Function::New(env, Load));
     exports.Set("version", Napi::Function::New(env, Version));
+    exports.Set("cancelToken", Napi::Function::New(env, CancelToken));
+    exports.Set("cancelNext", Napi::Function::New(env, CancelNext));
     exports.Set("abiVersion", Napi::Number::New(env, E2B_ABI_VERSION));
     exports.Set("Client", client);
+    init_ports(env, exports);
+    init_code(env, exports);
+    init_production(env, exports);
+    init_prodb(env, exports);
     return exports;
 }
 
-}  // namespace
+}  // namespace e2bnode
 
-NODE_API_MODULE(e2b_node, Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return e2bnode::Init(env, exports); }
+NODE_API_MODULE(e2b_node, InitModule)

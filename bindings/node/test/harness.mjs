@@ -40,7 +40,9 @@ export async function startServer() {
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+      let timer;
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10000); })]);
+      clearTimeout(timer);  // else it keeps the test process alive for 10 s
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       rmSync(stateDir, { recursive: true, force: true });
     },

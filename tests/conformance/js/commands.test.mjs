@@ -145,9 +145,10 @@ describe('commands', { concurrency: true }, () => {
     await assert.rejects(sbx.commands.run('sleep 30', { timeoutMs: 1500 }), (e) => e instanceof TimeoutError || e instanceof CommandExitError);
     assert.ok(Date.now() - t0 < 8000, `timeout took ${Date.now() - t0} ms`);
     // background command: the deadline is the process lifetime, even though we do not wait on it
-    const h = await sbx.commands.run('sleep 30 # deadline-marker', { background: true, timeoutMs: 1500 });
+    // 3 s: the deadline also bounds the start handshake, which a loaded CI machine can slow down
+    const h = await sbx.commands.run('sleep 30 # deadline-marker', { background: true, timeoutMs: 3000 });
     await h.disconnect();
-    await waitFor(async () => !(await sbx.commands.list()).some((x) => x.pid === h.pid), { timeoutMs: 8000, intervalMs: 250, what: 'process to be killed by its Connect-Timeout-Ms deadline' });
+    await waitFor(async () => !(await sbx.commands.list()).some((x) => x.pid === h.pid), { timeoutMs: 10000, intervalMs: 250, what: 'process to be killed by its Connect-Timeout-Ms deadline' });
     const ps = await sbx.commands.run('ps -eo args 2>/dev/null || cat /proc/[0-9]*/cmdline | tr "\\0" " "');
     assert.ok(!ps.stdout.includes('sleep 30'), 'sleep 30 must be gone:\n' + ps.stdout);
   });

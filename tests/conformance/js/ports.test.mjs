@@ -54,6 +54,33 @@ class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
 S(("0.0.0.0", 8081), H).serve_forever()
 `;
 
+// Chunked responses with a chunk extension and a trailer; /slow sends them a byte at a time, so
+// the proxy sees the framing split at every possible point.
+const CHUNKED_SERVER = String.raw`
+import http.server, socketserver, time
+BODY = b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Trailer", "X-Trailer")
+        self.end_headers()
+        if self.path == "/slow":
+            for i in range(len(BODY)):
+                self.wfile.write(BODY[i:i + 1])
+                self.wfile.flush()
+                time.sleep(0.002)
+        else:
+            self.wfile.write(BODY)
+    def log_message(self, *a):
+        pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(("0.0.0.0", 8082), H).serve_forever()
+`;
+
 before(async () => {
   sbx = await createSandbox({ metadata: { suite: 'ports' } });
   await sbx.files.write(`/home/user/www/${MARK}.html`, `<p>${MARK}</p>`);
@@ -61,6 +88,8 @@ before(async () => {
   await sbx.files.write('/home/user/ws.py', WS_SERVER);
   await sbx.commands.run('python3 -m http.server 8080', { background: true, cwd: '/home/user/www', timeoutMs: 0 });
   await sbx.commands.run('python3 /home/user/ws.py', { background: true, timeoutMs: 0 });
+  await sbx.files.write('/home/user/chunked.py', CHUNKED_SERVER);
+  await sbx.commands.run('python3 /home/user/chunked.py', { background: true, timeoutMs: 0 });
 });
 
 const hdrs = (port) => ({ 'E2b-Sandbox-Id': sbx.sandboxId, 'E2b-Sandbox-Port': String(port) });
@@ -83,6 +112,20 @@ describe('ports', { concurrency: true }, () => {
     assert.equal(b.status, 200);
     const got = Buffer.from(await b.arrayBuffer());
     assert.equal(crypto.createHash('sha256').update(got).digest('hex'), crypto.createHash('sha256').update(big).digest('hex'), '2 MiB body through the proxy');
+  });
+
+  test('chunked upstream bodies (extensions, trailers, split anywhere) arrive intact, connection reused', async () => {
+    await waitFor(async () => {
+      const r = await fetch(srv.url + '/', { headers: hdrs(8082) }).catch(() => null);
+      if (!r) return false;
+      await r.arrayBuffer();
+      return r.status === 200;
+    }, { timeoutMs: 10_000, intervalMs: 200, what: 'chunked server on port 8082 to answer through the proxy' });
+    for (const p of ['/', '/slow', '/', '/slow']) {
+      const r = await fetch(srv.url + p, { headers: hdrs(8082) });
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), 'hello world', p);
+    }
   });
 
   test('closed port -> 502', async () => {
