@@ -98,7 +98,8 @@ opaque!(
     e2b_session,
     e2b_artifact_list,
     e2b_pool,
-    e2b_stall_watch
+    e2b_stall_watch,
+    e2b_cancel
 );
 
 // ---- Structs (field order and types exactly as in e2b.h) ----
@@ -629,6 +630,11 @@ functions! {
     fn e2b_error_last() -> *const e2b_error;
     fn e2b_status_str(code: c_int) -> *const c_char;
     fn e2b_buf_dispose(buf: *mut e2b_buf);
+    fn e2b_cancel_new(out: *mut *mut e2b_cancel) -> c_int;
+    fn e2b_cancel_free(cancel: *mut e2b_cancel);
+    fn e2b_cancel_bind(cancel: *mut e2b_cancel);
+    fn e2b_cancel_trigger(cancel: *mut e2b_cancel);
+    fn e2b_cancel_is_triggered(cancel: *const e2b_cancel) -> c_int;
 
     fn e2b_client_opts_init(opts: *mut e2b_client_opts, version: u32) -> c_int;
     fn e2b_client_new(out: *mut *mut e2b_client, opts: *const e2b_client_opts) -> c_int;
@@ -661,6 +667,7 @@ functions! {
     fn e2b_exec_connect(out: *mut *mut e2b_exec, sandbox: *mut e2b_sandbox, pid: u32, callbacks: *const e2b_exec_callbacks) -> c_int;
     fn e2b_exec_pid(exec: *const e2b_exec) -> u32;
     fn e2b_exec_wait(exec: *mut e2b_exec, exit_code: *mut i32) -> c_int;
+    fn e2b_exec_end_status(out: *mut e2b_buf, exec: *const e2b_exec) -> c_int;
     fn e2b_exec_kill(exec: *mut e2b_exec) -> c_int;
     fn e2b_exec_send_stdin(exec: *mut e2b_exec, data: *const c_void, len: usize) -> c_int;
     fn e2b_exec_close_stdin(exec: *mut e2b_exec) -> c_int;

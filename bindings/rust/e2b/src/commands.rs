@@ -409,6 +409,15 @@ impl CommandHandle {
         r
     }
 
+    /// The process's end status as envd reports it ("exit status 3", "signal: killed"); None
+    /// while it runs or when there is none. Non-blocking (also from callbacks).
+    pub fn end_status(&self) -> Result<Option<String>> {
+        let api = self.api();
+        let mut b = sys::e2b_buf::default();
+        check(api, unsafe { (api.e2b_exec_end_status)(&mut b, self.raw) })?;
+        Ok(Some(crate::files::take_buf_string(api, b)).filter(|s| !s.is_empty()))
+    }
+
     /// SIGKILL: Ok(true), or Ok(false) when the process was already gone.
     pub fn kill(&self) -> Result<bool> {
         let api = self.api();

@@ -21,6 +21,7 @@
 //! undefined behaviour): see [`CommandHandle::wait`] and [`Files::watch_dir`].
 
 mod artifacts;
+mod cancel;
 mod client;
 mod code;
 mod commands;
@@ -39,6 +40,7 @@ pub use commands::{
     CommandHandle, CommandOptions, CommandOutput, Commands, Flow, Handlers, ProcessInfo, Pty,
     PtyHandle, PtyOptions,
 };
+pub use cancel::CancelToken;
 pub use artifacts::{Artifact, Artifacts, ArtifactsOptions, TransferProgress, Workspace, WorkspaceOptions};
 pub use code::{
     CodeHandlers, CodeResult, CodeRun, Context, ContextOptions, Execution, ExecutionError, Logs, OutputMessage,

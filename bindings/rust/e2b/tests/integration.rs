@@ -27,6 +27,7 @@ fn main() {
         ("artifacts_and_workspace", cases::production::artifacts_and_workspace),
         ("by_id_and_by_pid", cases::control::by_id_and_by_pid),
         ("metrics_and_logs", cases::control::metrics_and_logs),
+        ("cancel_and_end_status", cases::control::cancel_and_end_status),
         ("pool", cases::production_b::pool),
         ("cost_logs_metrics", cases::production_b::cost_logs_metrics),
         ("stall_watches", cases::production_b::stall_watches),

@@ -96,3 +96,46 @@ pub fn metrics_and_logs(s: &Server) {
     let e = Sandbox::get_metrics_by_id(&client, "nosuchsandbox0000", None, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::SandboxNotFound, "{e}");
 }
+
+pub fn cancel_and_end_status(s: &Server) {
+    let client = s.client();
+    let sbx = Sandbox::create(&client, &SandboxOptions::default()).unwrap();
+
+    // A blocking call cancelled from another thread returns Canceled promptly.
+    let tok = CancelToken::new().unwrap();
+    assert!(!tok.is_cancelled());
+    let t2 = tok.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        t2.cancel();
+    });
+    let t0 = std::time::Instant::now();
+    let (run, later) = tok.scope(|| {
+        let run = sbx.commands().run("sleep 20", &CommandOptions::default());
+        // Requests started later in the scope fail at once.
+        (run, sbx.files().exists("/tmp"))
+    });
+    canceller.join().unwrap();
+    let took = t0.elapsed();
+    assert_eq!(run.unwrap_err().kind(), ErrorKind::Canceled);
+    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(later.unwrap_err().kind(), ErrorKind::Canceled);
+    assert!(tok.is_cancelled());
+    // Outside the scope the thread is not bound any more; nested scopes restore the outer one.
+    assert!(sbx.files().exists("/tmp").unwrap());
+    let fresh = CancelToken::new().unwrap();
+    fresh.scope(|| {
+        tok.scope(|| assert_eq!(sbx.files().exists("/tmp").unwrap_err().kind(), ErrorKind::Canceled));
+        assert!(sbx.files().exists("/tmp").unwrap(), "outer (untriggered) token restored");
+    });
+    // A panic inside a scope unbinds too.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tok.scope(|| panic!("in scope"))));
+    assert!(sbx.files().exists("/tmp").unwrap());
+
+    // End status, also readable while running (None) and after the end.
+    let h = sbx.commands().start("sleep 0.3; exit 3", &CommandOptions::default(), Handlers::new()).unwrap();
+    assert_eq!(h.end_status().unwrap(), None);
+    assert_eq!(h.wait().unwrap_err().exit_code(), Some(3));
+    assert_eq!(h.end_status().unwrap().as_deref(), Some("exit status 3"));
+    sbx.kill().unwrap();
+}
