@@ -801,7 +801,9 @@ typedef struct e2b_code_callbacks {
  * receives the execution whenever the request reached the server: on E2B_OK — also when the
  * cell raised (see e2b_execution_error) — and, with what arrived so far, on E2B_ETIMEOUT
  * (execution timeout: "Execution timed out ..."; or the stream broke and the sandbox is gone:
- * "The sandbox was killed ..."), E2B_ECANCELED, E2B_EUSER and stream failures; else NULL. Errors: E2B_EINVAL (NULL code, language with context_id, bad envs entry),
+ * "The sandbox was killed ..."), E2B_ECANCELED, E2B_EUSER and stream failures; else NULL.
+ * on_end runs exactly when *out is non-NULL (the request reached the server), never otherwise.
+ * Errors: E2B_EINVAL (NULL code, language with context_id, bad envs entry),
  * E2B_EVERSION, E2B_ENOTFOUND (unknown context: "Context <id> not found"), E2B_ETIMEOUT (request
  * timeout, or 502: the sandbox is gone), E2B_ENETWORK, E2B_EPROTOCOL, E2B_ERROR (other HTTP
  * statuses, e.g. an unsupported language). Callbacks as e2b_code_callbacks says; with QUEUED
