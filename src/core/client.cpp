@@ -447,6 +447,30 @@ bool Sandbox::is_running() {
     throw_mapped(proto::map_envd_http_error(resp.status, resp.body, false));
 }
 
+const char* const kSandboxGoneMidRequest =
+    "The sandbox was killed or reached its end of life while the request was in flight.";
+
+void probe_sandbox_gone(Client& c, const std::string& envd_url, const std::string& sandbox_id,
+                        std::function<void(bool gone)> done) {
+    transport::Request r;
+    r.url = envd_url + "/health";
+    r.headers = {{"E2b-Sandbox-Id", sandbox_id}, {"E2b-Sandbox-Port", "49983"}};
+    r.timeout_ms = 10000;
+    transport::RetryPolicy once = c.transport().options().retry;
+    once.max_attempts = 1;  // 502 is the answer that matters; retrying would only delay it
+    r.retry = once;
+    auto status = std::make_shared<int>(0);
+    transport::Callbacks cbs;
+    cbs.on_response = [status](int st, const transport::Headers&) {
+        *status = st;
+        return transport::Action::kContinue;
+    };
+    cbs.on_done = [status, done = std::move(done)](const transport::Error& e) {
+        done(e.ok() && *status == 502);
+    };
+    c.transport().start_on_service_thread(std::move(r), std::move(cbs));
+}
+
 std::string Sandbox::host(uint16_t port) const {
     if (c_.config().debug) return "localhost:" + std::to_string(port);
     return std::to_string(port) + "-" + id() + "." + domain_;

@@ -242,6 +242,19 @@ void Exec::on_done(const transport::Error& e) {
     } else if (!got_end_) {
         err = Error(E2B_ERROR, "Process exited without a result", http_status_);
     }
+    if (err && err->code == E2B_ENETWORK && got_start_) {
+        // The connection broke mid-stream: a killed sandbox reads as such, as in the SDKs.
+        auto self = shared_from_this();
+        Error broke = *err;
+        return probe_sandbox_gone(c_, envd_url_, sb_id_, [self, broke](bool gone) {
+            if (!gone) return self->finish(broke);
+            self->finish(Error(E2B_ETIMEOUT, broke.what() + std::string(": ") + kSandboxGoneMidRequest, 502));
+        });
+    }
+    finish(std::move(err));
+}
+
+void Exec::finish(std::optional<Error> err) {
     int32_t code;
     {
         std::lock_guard<std::mutex> lk(mu_);

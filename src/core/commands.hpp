@@ -62,13 +62,15 @@ public:
 
 private:
     Exec(Sandbox& sb, ExecHandlers h)
-        : sb_(sb), c_(sb.client()), sb_heartbeat_(sb.heartbeat()), h_(std::move(h)) {
+        : sb_(sb), c_(sb.client()), sb_heartbeat_(sb.heartbeat()), envd_url_(sb.envd_url()),
+          sb_id_(sb.id()), h_(std::move(h)) {
         last_output_ns_ = now_mono_ns();
     }
     void open(const std::string& method, const std::string& body, int64_t timeout_ms,
               const std::optional<std::string>& user);
     void on_bytes(const char* d, size_t n, bool* abort);
     void on_done(const transport::Error& e);
+    void finish(std::optional<Error> err);
     void deliver(std::function<void()> fn, bool terminal);
     void disconnect_user();  // a queued data callback asked to stop
 
@@ -77,6 +79,7 @@ private:
     Sandbox& sb_;
     Client& c_;
     Sandbox::Heartbeat sb_heartbeat_;
+    const std::string envd_url_, sb_id_;  // for the health probe after a broken stream
     ExecHandlers h_;
     std::shared_ptr<transport::Call> call_;
     connect::EnvelopeReader reader_;

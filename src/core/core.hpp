@@ -165,6 +165,14 @@ private:
     std::string token_, domain_, envd_url_;
 };
 
+// The SDKs' handleRpcErrorWithHealthCheck: after a stream broke mid-way (E2B_ENETWORK), envd's
+// /health answering 502 means the sandbox was killed or reached its end of life while the request
+// was in flight. Asynchronous; `done(gone)` runs on the service thread (a failed probe proves
+// nothing: gone = false).
+void probe_sandbox_gone(Client& c, const std::string& envd_url, const std::string& sandbox_id,
+                        std::function<void(bool gone)> done);
+extern const char* const kSandboxGoneMidRequest;  // the SDKs' message suffix for that case
+
 // Named resource profiles (e2b.h "Resource profiles"). nullptr when unknown.
 struct Profile {
     const char* name;

@@ -265,24 +265,11 @@ void CodeRun::on_done(const transport::Error& e) {
 // killed" when envd's /health then answers 502 (isRunning() false). Asynchronous, so that
 // on_end and wait() see the same error.
 void CodeRun::probe_then_finish(Error err) {
-    transport::Request r;
-    r.url = envd_url_ + "/health";
-    r.headers = {{"E2b-Sandbox-Id", sb_id_}, {"E2b-Sandbox-Port", "49983"}};
-    r.timeout_ms = 10000;
     auto self = shared_from_this();
-    auto status = std::make_shared<int>(0);
-    transport::Callbacks cbs;
-    cbs.on_response = [status](int st, const transport::Headers&) {
-        *status = st;
-        return transport::Action::kContinue;
-    };
-    cbs.on_done = [self, status, err](const transport::Error& pe) {
-        // A failed probe proves nothing: keep the original error, as the SDK does.
-        if (pe.ok() && *status == 502)
-            return self->finish(Error(E2B_ETIMEOUT, kKilledMsg, 502), true);
-        self->finish(err, true);
-    };
-    c_.transport().start_on_service_thread(std::move(r), std::move(cbs));
+    probe_sandbox_gone(c_, envd_url_, sb_id_, [self, err](bool gone) {
+        if (gone) return self->finish(Error(E2B_ETIMEOUT, kKilledMsg, 502), true);
+        self->finish(err, true);  // as the SDK does: keep the original error
+    });
 }
 
 void CodeRun::finish(std::optional<Error> err, bool responded) {

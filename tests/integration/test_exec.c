@@ -565,6 +565,30 @@ static void test_end_status(void **state) {
     e2b_exec_free(x);
 }
 
+/* A sandbox killed while a command streams: the stream ends with the SDKs' "sandbox was killed"
+ * timeout error (a health probe tells it from a network failure), promptly. */
+static void test_sandbox_killed_mid_stream(void **state) {
+    (void)state;
+    e2b_sandbox *sb = new_sandbox(g_client);
+    sink s;
+    sink_init(&s);
+    e2b_exec_callbacks c = cbs_for(&s);
+    e2b_exec *x = NULL;
+    assert_int_equal(e2b_exec_start(&x, sb, "echo started; sleep 30", NULL, &c), E2B_OK);
+    assert_true(wait_for_text(&s, "started", 3000));
+    int64_t t0 = harness_now_ms();
+    assert_int_equal(e2b_sandbox_kill(sb), E2B_OK);
+    int32_t code = 0;
+    int rc = e2b_exec_wait(x, &code);
+    assert_true(harness_now_ms() - t0 < 2000);
+    assert_int_equal(rc, E2B_ETIMEOUT);
+    assert_non_null(strstr(e2b_error_last()->message, "sandbox was killed"));
+    assert_int_equal(s.exits, 1);
+    assert_int_equal(s.exit_err, E2B_ETIMEOUT);
+    e2b_exec_free(x);
+    e2b_sandbox_free(sb);
+}
+
 /* Handles freed while their streams still run, then the sandbox and the client at once: the
  * streams end on the service thread after their sandbox is gone (no use after free: ASan), and
  * wait() returns only after on_exit returned (the sink is then safe to reuse). */
@@ -621,6 +645,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_version_compat),
         cmocka_unit_test(test_by_pid),
         cmocka_unit_test(test_end_status),
+        cmocka_unit_test(test_sandbox_killed_mid_stream),
         cmocka_unit_test(test_free_order),
         cmocka_unit_test(test_server_killed), /* last: it kills the server */
     };
