@@ -369,7 +369,9 @@ E2B_API int e2b_exec_opts_init(e2b_exec_opts *opts, uint32_t version);
  * E2B_EUSER; the process keeps running). on_exit is the terminal callback, exactly once per
  * stream unless the handle is freed first: exit_code is the process's (-1 when killed by a
  * signal), err NULL on a complete stream, else the failure (E2B_ECANCELED after disconnect,
- * E2B_ETIMEOUT, E2B_ENETWORK, E2B_ESANDBOX_NOT_FOUND, ...); err is valid during the call only. */
+ * E2B_ETIMEOUT — also when the sandbox died mid-stream: "... The sandbox was killed or reached
+ * its end of life ...", as the SDKs say —, E2B_ENETWORK, E2B_ESANDBOX_NOT_FOUND, ...); err is
+ * valid during the call only. */
 typedef struct e2b_exec_callbacks {
     uint32_t version;  /* E2B_EXEC_CALLBACKS_VERSION */
     int (*on_stdout)(const char *data, size_t len, void *payload);  /* PTY: the terminal's bytes */
