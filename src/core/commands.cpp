@@ -94,6 +94,7 @@ void Exec::open(const std::string& method, const std::string& body, int64_t time
         r.timeout_ms = timeout_ms + 5000;  // envd ends the stream first; this is a backstop
     }
     r.idle_timeout_ms = 3 * 50 * 1000;  // several missed keepalives: the connection is dead
+    r.recv_buffer = 256 << 10;  // bulk output: far fewer recv calls than the 16 KiB default
     r.body = connect::envelope(body);
     auto self = shared_from_this();
     transport::Callbacks cbs;
