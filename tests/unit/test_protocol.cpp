@@ -319,6 +319,7 @@ static void process_data_fast_path(void**) {
     }
     same_as_full(" {\n\"event\" :\t{ \"data\": {\"stdout\" : \"aGkK\" } }\r\n} ", 1);  // protojson spaces
     same_as_full(R"({"event":{"data":{"stdout":"aGkK"}}})", 1);
+    same_as_full(R"({"event":{"data":{"stdout":"aGkK" } } } )" "\n", 1);
     same_as_full(R"({"event":{"data":{"stdout":"-_-_AAE"}}})", 1);  // URL-safe, unpadded
     // Escapes, unknown or repeated fields, other events, nulls: all the full parser's.
     const char* other[] = {
@@ -331,6 +332,7 @@ static void process_data_fast_path(void**) {
         R"({"event":{"data":{"future":"aGkK"}}})", R"({"event":{"data":{"stdout":null}}})",
         R"({"event":{"data":{}}})", R"({"event":{"data":null}})", R"({"event":{"start":{"pid":3}}})",
         R"({"event":{"end":{"exitCode":1,"error":"x"}}})", R"({"event":{"keepalive":{}}})",
+        R"({"event":{"data":{"stdout":"aGkK"},"x":"aGkK"}})", R"({"event":{"data":{"stdout":"aG\"}}})",
     };
     for (const char* m : other) same_as_full(m, 0);
     // Malformed: the same error as the full parser, whichever path saw it first.
@@ -340,6 +342,7 @@ static void process_data_fast_path(void**) {
         R"({"event":{"data":{"stdout":"aGkK}}})", R"({"event":{"data":{"stdout""aGkK"}}})",
         R"({"event":{"data":{"stdout":"aGkK"}}}})", R"({"event":{"data":"aGkK"}})",
         R"({"event":{"data":{"stdout":"aGkK"}}})" "\x01", R"({"event":{"data":{"stdout":"aGk\"}}})",
+        R"({"event":{"data":{"stdout":"}}})", R"({"event":{"data":{"stdout":"}}}")",
     };
     for (const char* m : bad) same_as_full(m);
     // Every truncation and every one-byte change of a data event (one long enough for SIMD).
