@@ -94,6 +94,7 @@ void Exec::open(const std::string& method, const std::string& body, int64_t time
         r.timeout_ms = timeout_ms + 5000;  // envd ends the stream first; this is a backstop
     }
     r.idle_timeout_ms = 3 * 50 * 1000;  // several missed keepalives: the connection is dead
+    r.recv_buffer = 256 << 10;  // bulk output: far fewer recv calls than the 16 KiB default
     r.body = connect::envelope(body);
     auto self = shared_from_this();
     transport::Callbacks cbs;
@@ -133,10 +134,7 @@ void Exec::open(const std::string& method, const std::string& body, int64_t time
 
 void Exec::deliver(std::function<void()> fn, bool terminal) {
     auto self = shared_from_this();
-    auto run = [self, fn = std::move(fn)] {
-        std::lock_guard<std::recursive_mutex> lk(self->cb_mu_);
-        if (!self->released_) fn();
-    };
+    auto run = [self, fn = std::move(fn)] { self->guarded(fn); };
     if (h_.direct) {
         run();
     } else {
@@ -146,23 +144,24 @@ void Exec::deliver(std::function<void()> fn, bool terminal) {
 
 void Exec::on_bytes(const char* d, size_t n, bool* abort) {
     reader_.feed(std::string_view(d, n));
-    connect::Envelope env;
+    uint8_t flags = 0;
+    std::string_view payload;
     for (;;) {
-        auto st = reader_.next(&env);
+        auto st = reader_.next(&flags, &payload);
         if (st == connect::EnvelopeReader::Status::kNeedMore) return;
         if (st == connect::EnvelopeReader::Status::kTooLarge) {
             proto_error_ = "stream message too large";
             *abort = true;
             return;
         }
-        if (env.flags & connect::kFlagEndStream) {
+        if (flags & connect::kFlagEndStream) {
             got_eos_ = true;
-            eos_error_ = proto::connect_error_from_end_stream(env.payload);
+            eos_error_ = proto::connect_error_from_end_stream(payload);
             continue;
         }
-        proto::ProcessEvent ev;
+        proto::ProcessEvent& ev = event_;
         std::string perr;
-        if (!proto::parse_process_event(env.payload, &ev, &perr)) {
+        if (!proto::parse_process_event(payload, &ev, &perr)) {
             proto_error_ = "malformed process event: " + perr;
             *abort = true;
             return;
@@ -183,14 +182,19 @@ void Exec::on_bytes(const char* d, size_t n, bool* abort) {
                 sb_heartbeat_->store(now);
                 c_.telemetry().command_output(ev.data.size());
             }
-            auto& cb = ev.stream == proto::ProcessEvent::Stream::kStderr ? h_.on_stderr : h_.on_stdout;
+            bool err = ev.stream == proto::ProcessEvent::Stream::kStderr;
+            auto& cb = err ? h_.on_stderr : h_.on_stdout;
             if (!cb) break;
             if (h_.direct) {
                 if (!cb(ev.data.data(), ev.data.size())) *abort = true;
+            } else if (c_.transport().options().delivery != transport::Delivery::kQueued) {
+                // Service-thread delivery runs the callback here and now: no copy of the chunk.
+                guarded([&] {
+                    if (!cb(ev.data.data(), ev.data.size())) disconnect_user();
+                });
             } else {
                 auto self = shared_from_this();
-                bool err = ev.stream == proto::ProcessEvent::Stream::kStderr;
-                deliver([self, err, data = std::move(ev.data)] {
+                deliver([self, err, data = ev.data] {
                     auto& f = err ? self->h_.on_stderr : self->h_.on_stdout;
                     if (!f(data.data(), data.size())) self->disconnect_user();
                 }, false);

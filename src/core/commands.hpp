@@ -72,6 +72,12 @@ private:
     void on_done(const transport::Error& e);
     void finish(std::optional<Error> err);
     void deliver(std::function<void()> fn, bool terminal);
+    // Runs a user callback unless the handle was released (waits out one on another thread).
+    template <class F>
+    void guarded(F&& f) {
+        std::lock_guard<std::recursive_mutex> lk(cb_mu_);
+        if (!released_) f();
+    }
     void disconnect_user();  // a queued data callback asked to stop
 
     // sb_ only from callers' threads while the handle is live: the stream may end (on_done) after
@@ -83,6 +89,7 @@ private:
     ExecHandlers h_;
     std::shared_ptr<transport::Call> call_;
     connect::EnvelopeReader reader_;
+    proto::ProcessEvent event_;  // reused across messages: its data buffer keeps its capacity
 
     // Service thread only, then published under mu_ at the end.
     int http_status_ = 0;

@@ -17,20 +17,34 @@ std::string envelope(std::string_view payload, uint8_t flags) {
     return out;
 }
 
-EnvelopeReader::Status EnvelopeReader::next(Envelope* out) {
+void EnvelopeReader::feed(std::string_view bytes) {
+    // Only the tail of a partial envelope is moved (at most about one feed's worth); the buffer
+    // keeps its capacity, so a steady stream reallocates nothing.
+    if (pos_ == buf_.size())
+        buf_.clear();
+    else if (pos_)
+        buf_.erase(0, pos_);
+    pos_ = 0;
+    buf_.append(bytes.data(), bytes.size());
+}
+
+EnvelopeReader::Status EnvelopeReader::next(uint8_t* flags, std::string_view* payload) {
     if (buffered() < 5) return Status::kNeedMore;
     auto b = [&](size_t i) { return static_cast<uint8_t>(buf_[pos_ + i]); };
     uint32_t n = (uint32_t(b(1)) << 24) | (uint32_t(b(2)) << 16) | (uint32_t(b(3)) << 8) | b(4);
     if (n > max_) return Status::kTooLarge;
     if (buffered() < 5 + size_t(n)) return Status::kNeedMore;
-    out->flags = b(0);
-    out->payload.assign(buf_, pos_ + 5, n);
+    *flags = b(0);
+    *payload = std::string_view(buf_).substr(pos_ + 5, n);
     pos_ += 5 + n;
-    if (pos_ > 4096 && pos_ * 2 > buf_.size()) {  // compact occasionally, not per message
-        buf_.erase(0, pos_);
-        pos_ = 0;
-    }
     return Status::kMessage;
+}
+
+EnvelopeReader::Status EnvelopeReader::next(Envelope* out) {
+    std::string_view payload;
+    Status st = next(&out->flags, &payload);
+    if (st == Status::kMessage) out->payload.assign(payload.data(), payload.size());
+    return st;
 }
 
 namespace {

@@ -24,9 +24,12 @@ struct Envelope {
 class EnvelopeReader {
 public:
     explicit EnvelopeReader(size_t max_message = 64u << 20) : max_(max_message) {}
-    void feed(std::string_view bytes) { buf_.append(bytes.data(), bytes.size()); }
+    // Also drops the envelopes next() already returned, so their views end here.
+    void feed(std::string_view bytes);
     enum class Status { kNeedMore, kMessage, kTooLarge };
-    Status next(Envelope* out);
+    // Zero-copy: *payload points into the reader and stays valid until the next feed().
+    Status next(uint8_t* flags, std::string_view* payload);
+    Status next(Envelope* out);  // copying form
     size_t buffered() const { return buf_.size() - pos_; }
 
 private:

@@ -1,5 +1,7 @@
 #include "protocol/envd.hpp"
 
+#include <cstring>
+
 #include "protocol/json_read.hpp"
 #include "util/encoding.hpp"
 #include "util/json.hpp"
@@ -150,7 +152,78 @@ std::string encode_update_request(const ProcessSelector& p, const std::optional<
     return print(o);
 }
 
+namespace {
+// Just enough of a JSON scanner for the fast path: bails out on anything unexpected.
+struct Scanner {
+    const char* p;
+    const char* end;
+    static bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+    bool lit(char c) {
+        while (p < end && space(*p)) ++p;
+        if (p == end || *p != c) return false;
+        ++p;
+        return true;
+    }
+    bool back(char c) {  // lit() from the end
+        while (end > p && space(end[-1])) --end;
+        if (end == p || end[-1] != c) return false;
+        --end;
+        return true;
+    }
+    // A string up to the next quote; callers compare it to a fixed name, which rules out escapes.
+    bool str(std::string_view* s) {
+        if (!lit('"')) return false;
+        auto* q = static_cast<const char*>(std::memchr(p, '"', size_t(end - p)));
+        if (!q) return false;
+        *s = std::string_view(p, size_t(q - p));
+        p = q + 1;
+        return true;
+    }
+    bool key(std::string_view k) {
+        std::string_view s;
+        return str(&s) && s == k && lit(':');
+    }
+};
+}  // namespace
+
+bool detail::parse_process_data_fast(std::string_view message, ProcessEvent* out) {
+    Scanner s{message.data(), message.data() + message.size()};
+    std::string_view name;
+    if (!s.lit('{') || !s.key("event") || !s.lit('{') || !s.key("data") || !s.lit('{') ||
+        !s.str(&name) || !s.lit(':') || !s.lit('"'))
+        return false;
+    // The value runs to the quote of the closing `"}}}`, found from the end without a scan of
+    // the data. The decoder refuses quotes and backslashes, so a value with escapes or more
+    // members after it is left to the full parser.
+    if (!s.back('}') || !s.back('}') || !s.back('}') || !s.back('"')) return false;
+    std::string_view b64(s.p, size_t(s.end - s.p));
+    ProcessEvent::Stream stream;
+    if (name == "stdout")
+        stream = ProcessEvent::Stream::kStdout;
+    else if (name == "stderr")
+        stream = ProcessEvent::Stream::kStderr;
+    else if (name == "pty")
+        stream = ProcessEvent::Stream::kPty;
+    else
+        return false;
+    if (!base64_decode_to(b64, &out->data)) return false;
+    out->kind = ProcessEvent::Kind::kData;
+    out->stream = stream;
+    out->pid = 0;
+    out->exit_code = 0;
+    out->exited = false;
+    out->status.clear();
+    out->error.reset();
+    return true;
+}
+
 bool parse_process_event(std::string_view message, ProcessEvent* out, std::string* err) {
+    return detail::parse_process_data_fast(message, out) ||
+           detail::parse_process_event_full(message, out, err);
+}
+
+bool detail::parse_process_event_full(std::string_view message, ProcessEvent* out,
+                                      std::string* err) {
     Json j = parse_body(message, false, err);
     if (!j) return false;
     const cJSON* ev = nullptr;

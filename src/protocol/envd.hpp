@@ -68,7 +68,16 @@ struct ProcessEvent {
     std::string status;
     std::optional<std::string> error;
 };
+// Output events take a fast path that decodes straight into out->data, reusing its capacity:
+// pass the same ProcessEvent for every message of a stream. On failure *out is unspecified.
 bool parse_process_event(std::string_view message, ProcessEvent* out, std::string* err);
+namespace detail {
+// The two paths of parse_process_event, for tests. The fast one only takes the exact shape
+// {"event":{"data":{"stdout"|"stderr"|"pty":"<base64>"}}} (JSON whitespace allowed, no escapes,
+// valid base64) and returns false for anything else, which then gets the full parser's verdict.
+bool parse_process_data_fast(std::string_view message, ProcessEvent* out);
+bool parse_process_event_full(std::string_view message, ProcessEvent* out, std::string* err);
+}  // namespace detail
 
 struct ProcessInfo {
     ProcessConfig config;

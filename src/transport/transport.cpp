@@ -354,6 +354,7 @@ void Shared::attempt(const StatePtr& s) {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, s.get());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Shared::on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, s.get());
+    if (r.recv_buffer > 0) curl_easy_setopt(e, CURLOPT_BUFFERSIZE, static_cast<long>(r.recv_buffer));
 
     bool has_body = static_cast<bool>(r.body_reader) || !r.body.empty() || r.method == "POST" ||
                     r.method == "PUT" || r.method == "PATCH";

@@ -72,6 +72,9 @@ struct Request {
     int64_t connect_timeout_ms = -1;  // -1 = the transport's default
     bool idempotent = false;
     std::optional<RetryPolicy> retry;  // unset = the transport's default policy
+    // libcurl's receive buffer (CURLOPT_BUFFERSIZE); 0 = its default, 16 KiB. Larger means fewer
+    // recv calls and on_data calls on a fast stream; pages are touched only as data fills them.
+    int64_t recv_buffer = 0;
 };
 
 struct Callbacks {

@@ -13,6 +13,8 @@ std::string base64_encode(std::string_view bytes, bool pad = true);
 void base64_append(std::string& out, std::string_view bytes, bool pad = true);
 // Accepts standard and URL-safe alphabets, padded or not (proto3 JSON rule). nullopt if invalid.
 std::optional<std::string> base64_decode(std::string_view text);
+// Same, into *out (replacing its contents, reusing its capacity); false if invalid.
+bool base64_decode_to(std::string_view text, std::string* out);
 
 std::string url_encode(std::string_view s);           // RFC 3986 unreserved kept
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space = true);

@@ -419,6 +419,72 @@ static void test_queued_delivery(void **state) {
     e2b_client_free(c);
 }
 
+/* Bulk output in both delivery modes: every byte, in order, on each stream, whether the callback
+ * gets the library's reused decode buffer (service thread) or a queued copy. */
+typedef struct {
+    char *buf[2];
+    size_t len[2], cap[2];
+    int exits;
+} bulk;
+
+static int bulk_add(bulk *b, int i, const char *d, size_t n) {
+    if (b->len[i] + n > b->cap[i]) {
+        b->cap[i] = (b->len[i] + n) * 2;
+        b->buf[i] = realloc(b->buf[i], b->cap[i]);
+        assert_non_null(b->buf[i]);
+    }
+    memcpy(b->buf[i] + b->len[i], d, n);
+    b->len[i] += n;
+    return 0;
+}
+static int bulk_out(const char *d, size_t n, void *p) { return bulk_add(p, 0, d, n); }
+static int bulk_err(const char *d, size_t n, void *p) { return bulk_add(p, 1, d, n); }
+static void bulk_exit(int32_t code, const e2b_error *err, void *p) {
+    assert_int_equal(code, 0);
+    assert_null(err);
+    ((bulk *)p)->exits++;
+}
+
+static void test_bulk_output_both_modes(void **state) {
+    (void)state;
+    size_t want_len[2] = {0, 0};
+    char *want[2] = {malloc(8 << 20), malloc(8 << 20)};
+    for (int i = 1; i <= 400000; ++i) want_len[0] += (size_t)sprintf(want[0] + want_len[0], "%d\n", i);
+    for (int i = 1; i <= 30000; ++i) want_len[1] += (size_t)sprintf(want[1] + want_len[1], "e%d\n", i);
+    for (int queued = 0; queued <= 1; ++queued) {
+        e2b_client *c = queued ? new_client(E2B_DELIVERY_QUEUED) : g_client;
+        e2b_sandbox *sb = g_sb;
+        if (queued) assert_int_equal(e2b_sandbox_connect(&sb, c, e2b_sandbox_id(g_sb), 0), E2B_OK);
+        bulk b;
+        memset(&b, 0, sizeof b);
+        e2b_exec_callbacks cb = E2B_EXEC_CALLBACKS_INIT;
+        cb.on_stdout = bulk_out;
+        cb.on_stderr = bulk_err;
+        cb.on_exit = bulk_exit;
+        cb.payload = &b;
+        e2b_exec *x = NULL;
+        assert_int_equal(e2b_exec_start(&x, sb, "seq 1 400000 & seq -f e%g 1 30000 >&2; wait", NULL, &cb),
+                         E2B_OK);
+        int32_t code = 1;
+        assert_int_equal(e2b_exec_wait(x, &code), E2B_OK);
+        for (int i = 0; queued && i < 500 && !b.exits; ++i)
+            if (e2b_client_dispatch(c, 0) == 0) usleep(10000);
+        assert_int_equal(b.exits, 1);
+        for (int k = 0; k < 2; ++k) {
+            assert_int_equal(b.len[k], want_len[k]);
+            assert_memory_equal(b.buf[k], want[k], want_len[k]);
+            free(b.buf[k]);
+        }
+        e2b_exec_free(x);
+        if (queued) {
+            e2b_sandbox_free(sb);
+            e2b_client_free(c);
+        }
+    }
+    free(want[0]);
+    free(want[1]);
+}
+
 static void test_version_compat(void **state) {
     (void)state;
     /* A version-1 client opts struct (without `delivery`) is still accepted. */
@@ -642,6 +708,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_disconnect_from_thread),
         cmocka_unit_test(test_misuse_and_user_stop),
         cmocka_unit_test(test_queued_delivery),
+        cmocka_unit_test(test_bulk_output_both_modes),
         cmocka_unit_test(test_version_compat),
         cmocka_unit_test(test_by_pid),
         cmocka_unit_test(test_end_status),

@@ -290,6 +290,154 @@ static void base64_variants(void**) {
     for (const char* bad : {"Zm9v!mFy", "Zm9vY!", "Z!8", "Zm9vY", "Zm 9v", "Zm9v\n"}) assert_false(base64_decode(bad).has_value());
 }
 
+// The data fast path must agree with the full parser on every input: same verdict, same error,
+// same event. `fast` says whether the fast path is expected to take the message itself.
+static void same_as_full(const std::string& m, int fast = -1) {
+    ProcessEvent a, b, f;
+    a.data = "stale";  // reused events must not leak an earlier message's fields
+    a.error = "stale";
+    a.kind = ProcessEvent::Kind::kEnd;
+    std::string ea, eb;
+    bool oka = parse_process_event(m, &a, &ea);
+    bool okb = detail::parse_process_event_full(m, &b, &eb);
+    if (fast >= 0 && detail::parse_process_data_fast(m, &f) != bool(fast))
+        fail_msg("fast path %s: %s", fast ? "refused" : "took", m.c_str());
+    if (oka != okb || ea != eb) fail_msg("verdicts differ on %s: %s / %s", m.c_str(), ea.c_str(), eb.c_str());
+    if (!oka) return;
+    assert_true(a.kind == b.kind && a.stream == b.stream && a.pid == b.pid);
+    assert_true(a.data == b.data && a.exit_code == b.exit_code && a.exited == b.exited);
+    assert_true(a.status == b.status && a.error == b.error);
+}
+
+static void process_data_fast_path(void**) {
+    std::string big;
+    for (int i = 0; i < 3000; ++i) big += static_cast<char>(i * 7 + (i >> 3));
+    std::string b64 = base64_encode(big);
+    for (const char* stream : {"stdout", "stderr", "pty"}) {
+        same_as_full(std::string(R"({"event":{"data":{")") + stream + R"(":")" + b64 + "\"}}}", 1);
+        same_as_full(std::string(R"({"event":{"data":{")") + stream + R"(":""}}})", 1);
+    }
+    same_as_full(" {\n\"event\" :\t{ \"data\": {\"stdout\" : \"aGkK\" } }\r\n} ", 1);  // protojson spaces
+    same_as_full(R"({"event":{"data":{"stdout":"aGkK"}}})", 1);
+    same_as_full(R"({"event":{"data":{"stdout":"aGkK" } } } )" "\n", 1);
+    same_as_full(R"({"event":{"data":{"stdout":"-_-_AAE"}}})", 1);  // URL-safe, unpadded
+    // Escapes, unknown or repeated fields, other events, nulls: all the full parser's.
+    const char* other[] = {
+        R"({"event":{"data":{"stdout":"aGk\u004b"}}})", R"({"event":{"data":{"stdout":"a\/kK"}}})",
+        R"({"event":{"data":{"std\u006fut":"aGkK"}}})", R"({"event":{"data":{"stdout":"aGkK","x":1}}})",
+        R"({"event":{"data":{"x":1,"stdout":"aGkK"}}})", R"({"event":{"data":{"stdout":"aGkK"},"x":{}}})",
+        R"({"x":0,"event":{"data":{"stdout":"aGkK"}}})", R"({"event":{"data":{"stdout":"aGkK"}},"x":[]})",
+        R"({"event":{"data":{"stdout":"aGkK","stdout":"b29wcwo="}}})",
+        R"({"event":{"data":{"stderr":"aGkK","stdout":"b29wcwo="}}})",
+        R"({"event":{"data":{"future":"aGkK"}}})", R"({"event":{"data":{"stdout":null}}})",
+        R"({"event":{"data":{}}})", R"({"event":{"data":null}})", R"({"event":{"start":{"pid":3}}})",
+        R"({"event":{"end":{"exitCode":1,"error":"x"}}})", R"({"event":{"keepalive":{}}})",
+        R"({"event":{"data":{"stdout":"aGkK"},"x":"aGkK"}})", R"({"event":{"data":{"stdout":"aG\"}}})",
+    };
+    for (const char* m : other) same_as_full(m, 0);
+    // Malformed: the same error as the full parser, whichever path saw it first.
+    const char* bad[] = {
+        R"({"event":{"data":{"stdout":"@@@@"}}})", R"({"event":{"data":{"stdout":"aGkKa"}}})",
+        R"({"event":{"data":{"stdout":5}}})", R"({"event":{"data":{"stdout":"aGkK"}})",
+        R"({"event":{"data":{"stdout":"aGkK}}})", R"({"event":{"data":{"stdout""aGkK"}}})",
+        R"({"event":{"data":{"stdout":"aGkK"}}}})", R"({"event":{"data":"aGkK"}})",
+        R"({"event":{"data":{"stdout":"aGkK"}}})" "\x01", R"({"event":{"data":{"stdout":"aGk\"}}})",
+        R"({"event":{"data":{"stdout":"}}})", R"({"event":{"data":{"stdout":"}}}")",
+    };
+    for (const char* m : bad) same_as_full(m);
+    // Every truncation and every one-byte change of a data event (one long enough for SIMD).
+    std::string base = R"({"event":{"data":{"stderr":")" + base64_encode(big.substr(0, 40)) + "\"}}}";
+    const char subst[] = {'"', '\\', '{', '}', ':', ',', ' ', '@', '=', 'A', '_', '\0', '\x80', '\xff'};
+    for (size_t i = 0; i <= base.size(); ++i) {
+        same_as_full(base.substr(0, i));
+        if (i == base.size()) break;
+        for (char c : subst) {
+            std::string m = base;
+            m[i] = c;
+            same_as_full(m);
+        }
+    }
+    // A reused event keeps no field of an earlier message.
+    ProcessEvent ev;
+    std::string err;
+    assert_true(parse_process_event(R"({"event":{"end":{"exitCode":3,"status":"s","error":"e"}}})", &ev, &err));
+    assert_true(parse_process_event(R"({"event":{"data":{"stderr":"aGkK"}}})", &ev, &err));
+    assert_true(ev.kind == ProcessEvent::Kind::kData && ev.stream == ProcessEvent::Stream::kStderr);
+    assert_true(ev.data == "hi\n" && ev.exit_code == 0 && ev.status.empty() && !ev.error);
+}
+
+// A process stream through the zero-copy reader and a reused event, split at every byte.
+static void process_stream_split_at_every_byte(void**) {
+    std::string out_want, err_want;
+    std::string stream = connect::envelope(R"({"event":{"start":{"pid":9}}})");
+    for (int i = 0; i < 12; ++i) {
+        std::string chunk(size_t(i * 37), static_cast<char>('a' + i));
+        (i % 3 ? out_want : err_want) += chunk;
+        stream += connect::envelope(std::string(R"({"event": {"data": {")") + (i % 3 ? "stdout" : "stderr") +
+                                    R"(": ")" + base64_encode(chunk) + "\"}}}");
+    }
+    stream += connect::envelope(R"({"event":{"end":{"exitCode":0,"exited":true}}})") +
+              connect::envelope("{}", connect::kFlagEndStream);
+    auto run = [&](const std::vector<std::string_view>& pieces) {
+        connect::EnvelopeReader r;
+        ProcessEvent ev;
+        std::string out, errs, err;
+        int ends = 0, eos = 0;
+        for (auto piece : pieces) {
+            r.feed(piece);
+            uint8_t flags;
+            std::string_view payload;
+            while (r.next(&flags, &payload) == connect::EnvelopeReader::Status::kMessage) {
+                if (flags & connect::kFlagEndStream) {
+                    ++eos;
+                    continue;
+                }
+                if (!parse_process_event(payload, &ev, &err)) fail_msg("%s", err.c_str());
+                if (ev.kind == ProcessEvent::Kind::kData)
+                    (ev.stream == ProcessEvent::Stream::kStdout ? out : errs) += ev.data;
+                ends += ev.kind == ProcessEvent::Kind::kEnd;
+            }
+        }
+        assert_true(out == out_want && errs == err_want);
+        assert_int_equal(ends, 1);
+        assert_int_equal(eos, 1);
+        assert_int_equal(r.buffered(), 0);
+    };
+    std::string_view all(stream);
+    for (size_t k = 0; k <= stream.size(); ++k) run({all.substr(0, k), all.substr(k)});
+    std::vector<std::string_view> bytes;
+    for (size_t i = 0; i < stream.size(); ++i) bytes.push_back(all.substr(i, 1));
+    run(bytes);
+}
+
+// The vector decoder against the scalar one: every length, both alphabets, a bad character at
+// every position (including bytes >= 0x80, which signed compares could mistake).
+static void base64_decode_vector_paths(void**) {
+    std::string bytes;
+    unsigned seed = 777;
+    for (size_t len = 0; len < 200; ++len) {
+        for (bool url : {false, true}) {
+            std::string enc = base64_encode(bytes, len % 2);
+            if (url)
+                for (auto& c : enc) c = c == '+' ? '-' : c == '/' ? '_' : c;
+            std::string got = "previous contents";
+            assert_true(base64_decode_to(enc, &got));
+            assert_true(got == bytes);
+        }
+        seed = seed * 1103515245 + 12345;
+        bytes += static_cast<char>(seed >> 16);
+    }
+    std::string enc = base64_encode(bytes.substr(0, 72));  // 96 characters: several vector steps
+    for (size_t i = 0; i < enc.size(); ++i) {
+        for (char c : {'!', '.', '\0', '\x80', '\xc1', '\xff', '[', '`', '{', '@', ':', ' '}) {
+            std::string m = enc;
+            m[i] = c;
+            std::string out;
+            assert_false(base64_decode_to(m, &out));
+        }
+    }
+}
+
 static void process_list(void**) {
     std::vector<ProcessInfo> list;
     std::string err;
@@ -960,6 +1108,9 @@ int main(void) {
         cmocka_unit_test(process_unary_requests),
         cmocka_unit_test(process_events),
         cmocka_unit_test(base64_variants),
+        cmocka_unit_test(process_data_fast_path),
+        cmocka_unit_test(process_stream_split_at_every_byte),
+        cmocka_unit_test(base64_decode_vector_paths),
         cmocka_unit_test(process_list),
         cmocka_unit_test(entry_info),
         cmocka_unit_test(timestamps),
