@@ -1,4 +1,6 @@
 // Users and paths inside the sandbox.
+#include <sys/prctl.h>
+#include <csignal>
 #include <grp.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
@@ -34,12 +36,19 @@ std::optional<User> lookup_user(const std::string& name) {
     return u;
 }
 
+// The kernel clears a thread's parent-death signal whenever its fsuid/fsgid change, and
+// bwrap's --die-with-parent relies on it to take the sandbox down with a crashed e2b-local: set
+// it again after every switch (without it, one file operation as `user` left the agent running
+// after its server was SIGKILLed).
+static void rearm_parent_death_signal() { prctl(PR_SET_PDEATHSIG, SIGKILL); }
+
 AsUser::AsUser(const User& u) {
     if (u.uid == 0) return;
     // Raw syscall: glibc's setgroups() would apply to every thread; we want this thread only.
     syscall(SYS_setgroups, u.groups.size(), u.groups.data());
     setfsgid(u.gid);
     setfsuid(u.uid);
+    rearm_parent_death_signal();
     switched_ = true;
 }
 
@@ -48,6 +57,7 @@ AsUser::~AsUser() {
     setfsuid(0);
     setfsgid(0);
     syscall(SYS_setgroups, 0, nullptr);
+    rearm_parent_death_signal();
 }
 
 static std::string clean(const std::string& p) {

@@ -520,8 +520,13 @@ static void test_server_killed(void **state) {
     sink_init(&s);
     e2b_exec_callbacks c = cbs_for(&s);
     e2b_exec *x = NULL;
+    /* a file written as `user` switches the agent's fs credentials, which once cleared the
+     * parent-death signal that takes a sandbox down with its server */
+    assert_int_equal(e2b_files_write(g_sb, "/home/user/before-kill.txt", "x", 1, NULL), E2B_OK);
     assert_int_equal(e2b_exec_start(&x, g_sb, "while true; do echo x; sleep 0.1; done", NULL, &c), E2B_OK);
     assert_true(wait_for_text(&s, "x", 3000));
+    char procs[256];
+    snprintf(procs, sizeof procs, "/sys/fs/cgroup/pids/e2b-local/%s/cgroup.procs", e2b_sandbox_id(g_sb));
     kill(harness_server_pid(), SIGKILL);
     int64_t t0 = harness_now_ms();
     int32_t code;
@@ -533,6 +538,15 @@ static void test_server_killed(void **state) {
     assert_int_equal(s.exits, 1);
     assert_int_equal(s.exit_err, rc);
     e2b_exec_free(x);
+    /* the sandbox's processes die with their server (bwrap --die-with-parent) */
+    int left = 1;
+    for (int i = 0; i < 200 && left; ++i) {
+        FILE *f = fopen(procs, "r");
+        left = f && fgetc(f) != EOF;
+        if (f) fclose(f);
+        if (left) usleep(10000);
+    }
+    assert_false(left);
 }
 
 /* A macro so that a failure reports the caller's line. */
