@@ -50,7 +50,16 @@ function runProgram(label, cmd, args) {
   if (r.status !== 0) { errors.push(`${label}: exit ${r.status} ${r.error || ''} ${(r.stderr || '').slice(-500)}`); }
   for (const line of (r.stdout || '').split('\n')) {
     if (!line.trim()) continue;
-    try { results.push(JSON.parse(line)); } catch { errors.push(`${label}: not JSON: ${line.slice(0, 200)}`); }
+    let o;
+    try { o = JSON.parse(line); } catch { errors.push(`${label}: not JSON: ${line.slice(0, 200)}`); continue; }
+    if (o.client && o.op) { results.push(o); continue; }
+    if (o.binding) {  // the one-line summary shape: {"binding", run_true_p50_ms, upload_64mib_ms, ...}
+      const client = `${o.binding}-binding`;
+      if (o.run_true_p50_ms != null) results.push({ client, op: 'run_true', n: o.n, p50_ms: o.run_true_p50_ms, p95_ms: o.run_true_p95_ms });
+      if (o.upload_64mib_ms != null) results.push({ client, op: 'upload_big', bytes: 64 << 20, ms: o.upload_64mib_ms, mb_per_s: r2(64 / (o.upload_64mib_ms / 1000)) });
+      continue;
+    }
+    errors.push(`${label}: unknown line shape: ${line.slice(0, 200)}`);
   }
 }
 
@@ -108,7 +117,12 @@ async function benchSdk() {
     rb = rssMiB();
     t0 = now();
     const handles = [];
-    for (let i = 0; i < STREAMS; i++) handles.push(await sbs[i % 4].commands.run('sleep 30', { background: true, timeoutMs: 0 }));
+    // 50 starts in flight: one at a time, each SDK start takes ~100 ms here
+    for (let i = 0; i < STREAMS; i += 50) {
+      const batch = [];
+      for (let k = i; k < Math.min(STREAMS, i + 50); k++) batch.push(sbs[k % 4].commands.run('sleep 30', { background: true, timeoutMs: 0 }));
+      handles.push(...(await Promise.all(batch)));
+    }
     results.push({ client: 'js-sdk', op: 'streams', n: STREAMS, start_all_ms: r2(now() - t0), rss_before_mib: r2(rb), rss_mib: r2(rssMiB()) });
     for (const h of handles) await h.disconnect().catch(() => {});
     for (const s of sbs.slice(1)) await s.kill();
@@ -147,7 +161,7 @@ for (const lang of ['go', 'node', 'rust']) {
 
 // ---- table ----
 const find = (client, op) => results.find((r) => r.client === client && r.op === op);
-const clients = [...new Set(results.map((r) => r.client))];
+const clients = [...new Set(results.map((r) => r.client).filter(Boolean))];
 const order = ['js-sdk', 'libe2b', 'curl', ...clients.filter((c) => !['js-sdk', 'libe2b', 'curl'].includes(c))];
 const shown = order.filter((c) => clients.includes(c));
 const rows = [];
@@ -155,7 +169,8 @@ const cell = (r, op) => {
   if (!r) return '';
   if (op === 'streams') return `${r.rss_mib} MiB (+${r2(r.rss_mib - r.rss_before_mib)})`;
   if (r.p50_ms != null) return `${r.p50_ms} ms`;
-  return `${r.mb_per_s} MB/s, peak ${r.rss_peak_mib} MiB`;
+  const size = r.bytes && r.bytes !== BIG ? ` (${r.bytes / 1048576} MiB)` : '';
+  return `${r.mb_per_s} MB/s${r.rss_peak_mib != null ? `, peak ${r.rss_peak_mib} MiB` : ''}${size}`;
 };
 const verdict = (op) => {
   const s = find('js-sdk', op), l = find('libe2b', op), c = find('curl', op);
