@@ -3,6 +3,8 @@
 #define E2B_TEST_HARNESS_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include <e2b.h>
@@ -24,5 +26,18 @@ const char *harness_url(void);
 pid_t harness_server_pid(void);
 /* Wall clock in milliseconds. */
 int64_t harness_now_ms(void);
+
+/* The call returned `code` and left it, with a message, as the last error. A macro (needs
+ * <cmocka.h>): a failure names the caller's line and prints the last error's message. */
+#define assert_failed_with(call, code_)                                                     \
+    do {                                                                                    \
+        int rc_ = (call);                                                                   \
+        if (rc_ != (code_))                                                                 \
+            fprintf(stderr, "expected %d, got %d: %s\n", (int)(code_), rc_,                 \
+                    e2b_error_last()->message);                                             \
+        assert_int_equal(rc_, (code_));                                                     \
+        assert_int_equal(e2b_error_last()->code, (code_));                                  \
+        assert_true(strlen(e2b_error_last()->message) > 0);                                 \
+    } while (0)
 
 #endif

@@ -45,12 +45,6 @@ static void ok(int rc) {
     assert_true(rc >= 0);
 }
 
-static void assert_failed_with(int rc, int code) {
-    if (rc != code) fprintf(stderr, "expected %d, got %d: %s\n", code, rc, e2b_error_last()->message);
-    assert_int_equal(rc, code);
-    assert_int_equal(e2b_error_last()->code, code);
-    assert_true(strlen(e2b_error_last()->message) > 0);
-}
 
 static void sh(const char *cmd) {
     e2b_exec_output out = E2B_EXEC_OUTPUT_INIT;

@@ -549,13 +549,6 @@ static void test_server_killed(void **state) {
     assert_false(left);
 }
 
-/* A macro so that a failure reports the caller's line. */
-#define assert_failed_with(call, code_)                                   \
-    do {                                                                  \
-        assert_int_equal((call), (code_));                                \
-        assert_int_equal(e2b_error_last()->code, (code_));                \
-        assert_true(strlen(e2b_error_last()->message) > 0);               \
-    } while (0)
 
 /* By-pid control of processes whose handles are gone: stdin, close, kill, PTY input/resize. */
 static void test_by_pid(void **state) {

@@ -49,12 +49,6 @@ static int teardown(void **state) {
     return 0;
 }
 
-static void assert_failed_with(int rc, int code) {
-    if (rc != code) fprintf(stderr, "expected %d, got %d: %s\n", code, rc, e2b_error_last()->message);
-    assert_int_equal(rc, code);
-    assert_int_equal(e2b_error_last()->code, code);
-    assert_true(strlen(e2b_error_last()->message) > 0);
-}
 
 static void ok(int rc) {
     if (rc < 0) fprintf(stderr, "failed %d: %s\n", rc, e2b_error_last()->message);

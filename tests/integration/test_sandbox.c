@@ -33,14 +33,6 @@ static e2b_client *new_client(const char *key) {
     return c;
 }
 
-static void assert_failed_with(int rc, int code) {
-    assert_int_equal(rc, code);
-    const e2b_error *e = e2b_error_last();
-    assert_non_null(e);
-    assert_int_equal(e->code, code);
-    assert_non_null(e->message);
-    assert_true(strlen(e->message) > 0);
-}
 
 static void assert_last_ok(void) {
     const e2b_error *e = e2b_error_last();

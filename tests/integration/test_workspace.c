@@ -46,12 +46,6 @@ static void ok(int rc) {
     assert_true(rc >= 0);
 }
 
-static void assert_failed_with(int rc, int code) {
-    if (rc != code) fprintf(stderr, "expected %d, got %d: %s\n", code, rc, e2b_error_last()->message);
-    assert_int_equal(rc, code);
-    assert_int_equal(e2b_error_last()->code, code);
-    assert_true(strlen(e2b_error_last()->message) > 0);
-}
 
 /* Runs cmd in the sandbox; returns its stdout (caller frees). */
 static char *rsh(const char *cmd) {
