@@ -246,8 +246,9 @@ func TestContextCancellation(t *testing.T) {
 		t.Fatalf("use after Close: %v", err)
 	}
 
-	// A streamed read stopped by its context mid-way.
-	big := bytes.Repeat([]byte("z"), 4<<20)
+	// A streamed read stopped by its context mid-way: larger than the 4 MiB the binding reads
+	// ahead, so the download cannot have finished when the context ends.
+	big := bytes.Repeat([]byte("z"), 32<<20)
 	if err := sbx.Files.Write(ctx, "/tmp/z.bin", big, nil); err != nil {
 		t.Fatal(err)
 	}
