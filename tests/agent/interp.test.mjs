@@ -129,7 +129,13 @@ async function inner() {
     assert.equal(e.error.name, 'ZeroDivisionError');
     assert.equal(e.error.value, 'division by zero');
     assert.match(e.error.traceback, /line 2, in f/);
+    assert.match(e.error.traceback, /return 1\/0/);  // source lines, as Jupyter shows them
     assert.doesNotMatch(e.error.traceback, /python_kernel|_run_code/);
+    // a function from an earlier cell still shows its own source when it fails later
+    await sbx.runCode('def g(x):\n    return x["missing"]');
+    const later = await sbx.runCode('g({})');
+    assert.equal(later.error.name, 'KeyError');
+    assert.match(later.error.traceback, /return x\["missing"\]/);
     const s = await sbx.runCode('def (');
     assert.equal(s.error.name, 'SyntaxError');
     const errs = [];

@@ -276,6 +276,7 @@ static void test_python_exception(void **state) {
     assert_string_equal(err->value, "division by zero");
     assert_non_null(strstr(err->traceback, "ZeroDivisionError"));
     assert_non_null(strstr(err->traceback, "line 2, in f"));
+    assert_non_null(strstr(err->traceback, "return 1 / 0")); /* the failing source line */
     assert_null(e2b_execution_text(x));
     assert_string_equal(e2b_execution_log_at(x, E2B_CODE_STDOUT, 0), "before\n");
     assert_int_equal(s.errors, 1);

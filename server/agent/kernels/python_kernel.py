@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import linecache
 import traceback
 import types
 
@@ -188,10 +189,24 @@ def _run_code(obj):
     return res
 
 
+_cells = 0
+
+
+def _cell_name(code):
+    """A file name per cell, its source registered with linecache, so tracebacks show the lines
+    that failed (also in functions defined by an earlier cell), as Jupyter's do."""
+    global _cells
+    _cells += 1
+    name = "<cell-%d>" % _cells
+    linecache.cache[name] = (len(code), None, code.splitlines(True), name)
+    linecache.cache.pop("<cell-%d>" % (_cells - 1000), None)  # bounded: the last 1000 cells
+    return name
+
+
 def _error(exc):
     tb = exc.__traceback__
     # Drop the kernel's own frames (everything before the cell's first frame).
-    while tb is not None and tb.tb_frame.f_code.co_filename != "<cell>":
+    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell"):
         tb = tb.tb_next
     lines = traceback.format_exception(type(exc), exc, tb)
     _send({"type": "error", "name": type(exc).__name__, "value": str(exc), "traceback": "".join(lines)})
@@ -199,8 +214,9 @@ def _error(exc):
 
 def _execute(code):
     flags = getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
+    name = _cell_name(code)
     try:
-        tree = ast.parse(code, "<cell>", "exec")
+        tree = ast.parse(code, name, "exec")
     except SyntaxError as e:
         _send({"type": "error", "name": type(e).__name__, "value": str(e),
                "traceback": "".join(traceback.format_exception_only(type(e), e))})
@@ -210,9 +226,9 @@ def _execute(code):
         last = ast.Expression(tree.body.pop().value)
     try:
         if tree.body:
-            _run_code(compile(tree, "<cell>", "exec", flags=flags))
+            _run_code(compile(tree, name, "exec", flags=flags))
         if last is not None:
-            value = _run_code(compile(last, "<cell>", "eval", flags=flags))
+            value = _run_code(compile(last, name, "eval", flags=flags))
             _flush_figures()
             if value is not None:
                 _globals["_"] = value
