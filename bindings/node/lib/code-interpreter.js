@@ -79,6 +79,9 @@ class Sandbox extends base.Sandbox {
     if (opts.language && opts.context) throw new base.InvalidArgumentError('pass language or context, not both');
     let resolveEnd, rejectEnd, callbackError;
     const ended = new Promise((res, rej) => { resolveEnd = res; rejectEnd = rej; });
+    // The run can end (and reject) before codeStart's promise settles and `await ended` is
+    // reached: mark it handled now so node does not report an unhandled rejection meanwhile.
+    ended.catch(() => {});
     const signal = opts.signal;
     let run = null;
     const stop = (e) => { if (!callbackError) callbackError = e; if (run) run.cancel(); return true; };
