@@ -430,17 +430,25 @@ bool Sandbox::kill() { return c_.kill(id()); }
 void Sandbox::set_timeout(int64_t timeout_ms) { c_.set_timeout(id(), timeout_ms); }
 bool Sandbox::pause() { return c_.pause(id()); }
 
-bool Sandbox::is_running() {
+namespace {
+// GET envd /health, tried once: 502 (the sandbox is gone) is the answer that matters, and
+// retrying it would only delay it.
+transport::Request health_request(Client& c, const std::string& envd_url, const std::string& id,
+                                  int64_t timeout_ms) {
     transport::Request r;
-    r.url = envd_url_ + "/health";
-    r.headers = {{"E2b-Sandbox-Id", id()}, {"E2b-Sandbox-Port", "49983"}};
-    r.timeout_ms = c_.config().request_timeout_ms;
+    r.url = envd_url + "/health";
+    r.headers = {{"E2b-Sandbox-Id", id}, {"E2b-Sandbox-Port", "49983"}};
+    r.timeout_ms = timeout_ms;
     r.idempotent = true;
-    // 502 is the answer that matters here; retrying it would only delay the `false`.
-    transport::RetryPolicy once = c_.transport().options().retry;
+    transport::RetryPolicy once = c.transport().options().retry;
     once.max_attempts = 1;
     r.retry = once;
-    auto resp = c_.transport().perform(std::move(r));
+    return r;
+}
+}  // namespace
+
+bool Sandbox::is_running() {
+    auto resp = c_.transport().perform(health_request(c_, envd_url_, id(), c_.config().request_timeout_ms));
     if (!resp.error.ok()) throw_transport(resp.error);
     if (resp.status >= 200 && resp.status < 300) return true;
     if (resp.status == 502) return false;
@@ -452,13 +460,7 @@ const char* const kSandboxGoneMidRequest =
 
 void probe_sandbox_gone(Client& c, const std::string& envd_url, const std::string& sandbox_id,
                         std::function<void(bool gone)> done) {
-    transport::Request r;
-    r.url = envd_url + "/health";
-    r.headers = {{"E2b-Sandbox-Id", sandbox_id}, {"E2b-Sandbox-Port", "49983"}};
-    r.timeout_ms = 10000;
-    transport::RetryPolicy once = c.transport().options().retry;
-    once.max_attempts = 1;  // 502 is the answer that matters; retrying would only delay it
-    r.retry = once;
+    transport::Request r = health_request(c, envd_url, sandbox_id, 10000);
     auto status = std::make_shared<int>(0);
     transport::Callbacks cbs;
     cbs.on_response = [status](int st, const transport::Headers&) {
